@@ -1,0 +1,185 @@
+/*
+ * A bump allocator behind GNU ld's --wrap=malloc,free,calloc,realloc.
+ *
+ * libfcgi allocates 12 + N blocks inside every FCGX_Accept_r and frees them
+ * all in FCGX_Finish_r.  With libfcgi.a linked statically, its calls (and
+ * ours: this program makes none after startup) arrive here.  Until
+ * arena_arm(), everything goes to the C heap, so startup allocations such
+ * as libfcgi's one-time tables live there.  Afterwards blocks are carved
+ * from a static array and the worker rewinds it after each request, when
+ * libfcgi holds no pointer into it.  A request that needs more than the
+ * arena (thousands of huge params) is still served: the excess goes to the
+ * C heap and is counted, never refused here.
+ *
+ * Calls made from inside the C library itself are not wrapped and do not
+ * come here; none happen on the request path.
+ */
+#include <config.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#include "arena.h"
+
+#define ARENA_ALIGN	16
+
+/* Precedes every arena block; its size keeps payloads 16-byte aligned. */
+struct arena_block {
+	size_t		 size;		/* payload bytes, a multiple of 16 */
+	size_t		 unused;
+};
+
+void	*__real_malloc(size_t);
+void	 __real_free(void *);
+void	*__real_calloc(size_t, size_t);
+void	*__real_realloc(void *, size_t);
+void	*__wrap_malloc(size_t);
+void	 __wrap_free(void *);
+void	*__wrap_calloc(size_t, size_t);
+void	*__wrap_realloc(void *, size_t);
+
+static unsigned char arena_mem[ARENA_BYTES]
+    __attribute__((aligned(ARENA_ALIGN)));
+static size_t		 arena_top;	/* first free byte */
+static size_t		 arena_live;	/* blocks handed out, not freed */
+static int		 arena_armed;
+static struct arena_stats arena_counters;
+
+/* From now on, serve allocations from the arena. */
+void
+arena_arm(void)
+{
+	arena_armed = 1;
+}
+
+/*
+ * Forget every arena block.  Called after FCGX_Finish_r: libfcgi has freed
+ * its streams and params by then.  Blocks still live at this point are
+ * ones libfcgi 2.4.2 leaks (a management record's params) and never
+ * touches again; they are counted and reclaimed.
+ */
+void
+arena_rewind(void)
+{
+	arena_counters.reclaimed += arena_live;
+	arena_live = 0;
+	arena_top = 0;
+}
+
+/* Copy out the counters. */
+void
+arena_stats(struct arena_stats *out)
+{
+	*out = arena_counters;
+}
+
+static int
+arena_owns(const void *p)
+{
+	return (const unsigned char *)p >= arena_mem &&
+	    (const unsigned char *)p < arena_mem + sizeof(arena_mem);
+}
+
+static struct arena_block *
+arena_block_of(void *p)
+{
+	return (struct arena_block *)p - 1;
+}
+
+static void *
+arena_alloc(size_t n)
+{
+	struct arena_block	*b;
+	size_t			 size;
+
+	if (n > sizeof(arena_mem))
+		return NULL;
+	size = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (size == 0)
+		size = ARENA_ALIGN;
+	if (sizeof(arena_mem) - arena_top < sizeof(*b) + size)
+		return NULL;
+	b = (struct arena_block *)(arena_mem + arena_top);
+	b->size = size;
+	arena_top += sizeof(*b) + size;
+	arena_live++;
+	if (arena_top > arena_counters.high_water)
+		arena_counters.high_water = arena_top;
+	return b + 1;
+}
+
+void *
+__wrap_malloc(size_t n)
+{
+	void	*p;
+
+	if (!arena_armed)
+		return __real_malloc(n);
+	if ((p = arena_alloc(n)) != NULL)
+		return p;
+	arena_counters.overflows++;
+	return __real_malloc(n);
+}
+
+void
+__wrap_free(void *p)
+{
+	struct arena_block	*b;
+
+	if (p == NULL)
+		return;
+	if (!arena_owns(p)) {
+		__real_free(p);
+		return;
+	}
+	b = arena_block_of(p);
+	arena_live--;
+	/* Popping the newest block lets a freed-then-refilled stream reuse it. */
+	if ((unsigned char *)p + b->size == arena_mem + arena_top)
+		arena_top = (size_t)((unsigned char *)b - arena_mem);
+}
+
+void *
+__wrap_calloc(size_t n, size_t m)
+{
+	void	*p;
+
+	if (!arena_armed)
+		return __real_calloc(n, m);
+	if (m != 0 && n > SIZE_MAX / m)
+		return NULL;
+	if ((p = __wrap_malloc(n * m)) != NULL && arena_owns(p))
+		memset(p, 0, n * m);	/* a rewound arena is not zeroed */
+	return p;
+}
+
+void *
+__wrap_realloc(void *p, size_t n)
+{
+	struct arena_block	*b;
+	void			*q;
+	size_t			 size;
+
+	if (p == NULL)
+		return __wrap_malloc(n);
+	if (!arena_owns(p))
+		return __real_realloc(p, n);
+	b = arena_block_of(p);
+	size = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (size <= b->size)
+		return p;
+	/* The newest block grows in place when the arena has room. */
+	if ((unsigned char *)p + b->size == arena_mem + arena_top &&
+	    size - b->size <= sizeof(arena_mem) - arena_top) {
+		arena_top += size - b->size;
+		b->size = size;
+		if (arena_top > arena_counters.high_water)
+			arena_counters.high_water = arena_top;
+		return p;
+	}
+	if ((q = __wrap_malloc(n)) == NULL)
+		return NULL;
+	memcpy(q, p, b->size);
+	__wrap_free(p);
+	return q;
+}

@@ -1,0 +1,386 @@
+/*
+ * A child process.  It owns one static context for its whole life: the
+ * FCGX_Request and one body buffer sized once from -m.  It loops: wait for
+ * a connection, accept, read FCGI stdin into the buffer, uppercase it in
+ * place, write the response, finish.  Nothing on that path allocates; the
+ * status rules themselves are in policy.c, the transform in upper.c.
+ *
+ * Signals.  SIGTERM, SIGINT, SIGHUP and SIGUSR1 are blocked at all times
+ * except while the child waits for a connection (epoll_pwait or ppoll
+ * atomically unblocks them).  So a stop request never interrupts a read or
+ * write in flight -- libfcgi does not retry EINTR -- and an idle child
+ * wakes at once, with no window between a flag check and a blocking
+ * accept().  The listening socket is non-blocking, so a child that loses
+ * the race for a connection gets EAGAIN from FCGX_Accept_r and waits again.
+ */
+#include <config.h>
+
+#include <sys/types.h>
+#include <sys/mman.h>
+#ifdef HAVE_SYS_EPOLL_H
+#include <sys/epoll.h>
+#endif
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "log.h"
+#include "policy.h"
+#include "upper.h"
+#include "worker.h"
+#ifdef HAVE_ARENA
+#include "arena.h"
+#else
+#define arena_arm()	do { } while (0)
+#define arena_rewind()	do { } while (0)
+#endif
+
+#define WORKER_HEAD_BYTES	160	/* status, type and length lines */
+
+/* Everything a child reuses across requests; nothing is per request. */
+struct worker_context {
+	FCGX_Request		 request;
+	const struct worker_config *cfg;
+	unsigned char		*body;		/* one buffer, sized once */
+	size_t			 body_cap;
+	int			 wait_fd;	/* epoll instance, or -1 */
+	sigset_t		 wait_mask;	/* signals allowed while idle */
+	char			 head[WORKER_HEAD_BYTES];
+};
+
+static struct worker_context	 ctx;
+static volatile sig_atomic_t	 worker_stop;
+
+static const char	 worker_type_line[] =
+    "Content-Type: text/plain; charset=utf-8\r\n";
+
+static void
+worker_on_stop(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+	FCGX_ShutdownPending();
+}
+
+/*
+ * Install the stop handlers before FCGX_Init, so that libfcgi keeps them
+ * instead of its own, and block them outside the idle wait.
+ */
+static void
+worker_signals(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 block;
+	int			 i;
+	static const int	 stops[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_stop;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (i = 0; i < (int)(sizeof(stops) / sizeof(stops[0])); i++) {
+		sigaction(stops[i], &sa, NULL);
+		sigaddset(&block, stops[i]);
+	}
+	/* A vanished web server must give EPIPE, not kill the child. */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &block, &ctx.wait_mask);
+	for (i = 0; i < (int)(sizeof(stops) / sizeof(stops[0])); i++)
+		sigdelset(&ctx.wait_mask, stops[i]);
+}
+
+/* One wait instance per child, so only one child wakes per connection. */
+static void
+worker_wait_init(int listen_fd)
+{
+	ctx.wait_fd = -1;
+#if defined(HAVE_EPOLL_PWAIT) && defined(EPOLLEXCLUSIVE)
+	{
+		struct epoll_event	 ev;
+
+		if ((ctx.wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+			fatal("epoll_create1");
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		if (epoll_ctl(ctx.wait_fd, EPOLL_CTL_ADD, listen_fd, &ev) == -1)
+			fatal("epoll_ctl");
+	}
+#else
+	(void)listen_fd;
+#endif
+}
+
+/*
+ * Sleep until fd is readable or a stop signal arrives.  This is the only
+ * place the stop signals are unblocked.  Returns -1 when interrupted.
+ */
+static int
+worker_wait(int fd)
+{
+	struct pollfd	 pfd;
+
+#if defined(HAVE_EPOLL_PWAIT) && defined(EPOLLEXCLUSIVE)
+	if (fd == ctx.cfg->listen_fd) {
+		struct epoll_event	 ev;
+
+		return epoll_pwait(ctx.wait_fd, &ev, 1, -1, &ctx.wait_mask) ==
+		    1 ? 0 : -1;
+	}
+#endif
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	return ppoll(&pfd, 1, NULL, &ctx.wait_mask) == 1 ? 0 : -1;
+}
+
+/* Write v in decimal so that it ends just before end; return its start. */
+static char *
+worker_decimal(char *end, size_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+/*
+ * Send a complete response: CGI headers with an exact Content-Length, then
+ * the body.  Closing both streams here, in libfcgi's own order, costs no
+ * extra write and tells whether the web server got the response.
+ */
+static void
+worker_respond(const char *status_line, const unsigned char *body, size_t len)
+{
+	char		 digits[24], *d;
+	size_t		 n, slen = strlen(status_line);
+	FCGX_Request	*r = &ctx.request;
+
+	d = worker_decimal(digits + sizeof(digits), len);
+	n = (size_t)(digits + sizeof(digits) - d);
+	memcpy(ctx.head, status_line, slen);
+	memcpy(ctx.head + slen, worker_type_line, sizeof(worker_type_line) - 1);
+	slen += sizeof(worker_type_line) - 1;
+	memcpy(ctx.head + slen, "Content-Length: ", 16);
+	slen += 16;
+	memcpy(ctx.head + slen, d, n);
+	slen += n;
+	memcpy(ctx.head + slen, "\r\n\r\n", 4);
+	slen += 4;
+
+	FCGX_PutStr(ctx.head, (int)slen, r->out);
+	if (len > 0)
+		FCGX_PutStr((const char *)body, (int)len, r->out);
+	if (FCGX_FClose(r->err) == -1 || FCGX_FClose(r->out) == -1)
+		log_warnx("response of %zu bytes not delivered: the web "
+		    "server closed the connection (%s)", len,
+		    strerror(FCGX_GetError(r->out) > 0 ?
+		    FCGX_GetError(r->out) : EPIPE));
+}
+
+static void
+worker_refuse(int code)
+{
+	static const char bad_request[] = "400 Bad Request\n";
+	static const char too_large[] = "413 Payload Too Large\n";
+
+	if (code == 413)
+		worker_respond("Status: 413 Payload Too Large\r\n",
+		    (const unsigned char *)too_large, sizeof(too_large) - 1);
+	else
+		worker_respond("Status: 400 Bad Request\r\n",
+		    (const unsigned char *)bad_request,
+		    sizeof(bad_request) - 1);
+}
+
+/*
+ * Read stdin to its end (libfcgi frames the body; CONTENT_LENGTH is only
+ * checked against it).  At most max_body + 1 bytes are kept: one byte past
+ * the limit proves the body too long, and the rest is drained so that a
+ * kept connection stays usable.
+ */
+static void
+worker_read_body(struct body_facts *f)
+{
+	FCGX_Stream	*in = ctx.request.in;
+	int		 want = (int)f->max_body + 1, got;
+	unsigned long long total;
+
+	got = FCGX_GetStr((char *)ctx.body, want, in);
+	if (got < 0)
+		got = 0;
+	total = (unsigned long long)got;
+	if (got == want) {
+		f->over_limit = 1;
+		while ((got = FCGX_GetStr((char *)ctx.body, want, in)) > 0)
+			total += (unsigned long long)got;
+		log_warnx("request refused: body of %llu bytes is over the "
+		    "limit of %zu (-m)", total, f->max_body);
+	}
+	f->received = f->over_limit ? f->max_body : (size_t)total;
+	if (FCGX_GetError(in) != 0) {
+		f->stream_error = 1;
+		log_warnx("request aborted: the body ended after %llu bytes "
+		    "(%s); no response sent", total,
+		    FCGX_GetError(in) > 0 ? strerror(FCGX_GetError(in)) :
+		    "connection closed or request aborted");
+	}
+}
+
+/* Copy a client-controlled value for a log line: printable, bounded. */
+static const char *
+worker_printable(const char *s, char *buf, size_t size)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < size && s[i] != '\0'; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+/* Serve the request that FCGX_Accept_r just returned. */
+static void
+worker_serve(void)
+{
+	struct body_facts	 f;
+	enum verdict		 v;
+	const char		*cl;
+	char			 shown[48];
+	size_t			 len;
+
+	memset(&f, 0, sizeof(f));
+	f.max_body = ctx.cfg->max_body;
+	cl = FCGX_GetParam("CONTENT_LENGTH", ctx.request.envp);
+	f.content_length_kind = policy_parse_content_length(cl,
+	    &f.content_length);
+	if ((v = policy_precheck(&f)) == VERDICT_OK) {
+		worker_read_body(&f);
+		v = policy_decide(&f);
+	}
+	switch (v) {
+	case VERDICT_OK:
+		if (ctx.cfg->ascii) {
+			upper_ascii(ctx.body, f.received);
+			len = f.received;
+		} else
+			len = upper_utf8(ctx.body, f.received, ctx.body_cap);
+		worker_respond("Status: 200 OK\r\n", ctx.body, len);
+		break;
+	case VERDICT_TOO_LARGE:
+		if (!f.over_limit)
+			log_warnx("request refused: CONTENT_LENGTH %llu is "
+			    "over the limit of %zu (-m)", f.content_length,
+			    f.max_body);
+		worker_refuse(413);
+		break;
+	case VERDICT_BAD_REQUEST:
+		if (f.content_length_kind == CONTENT_LENGTH_INVALID)
+			log_warnx("request refused: CONTENT_LENGTH \"%s\" is "
+			    "not a decimal number",
+			    worker_printable(cl, shown, sizeof(shown)));
+		else
+			log_warnx("request refused: CONTENT_LENGTH %llu but "
+			    "the body has %zu bytes", f.content_length,
+			    f.received);
+		worker_refuse(400);
+		break;
+	case VERDICT_ABORTED:
+		break;
+	}
+}
+
+/* Back off after accept fails for lack of resources, then try again. */
+static void
+worker_accept_failed(int rc)
+{
+	struct timespec	 pause = { 0, 100 * 1000 * 1000 };
+
+	switch (-rc) {
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		log_warnx("accept: %s; retrying in 100 ms", strerror(-rc));
+		nanosleep(&pause, NULL);
+		return;
+	default:
+		fatalx("accept: %s", rc < -9000 ? "libfcgi error" :
+		    strerror(-rc));
+	}
+}
+
+/*
+ * Where the next request comes from: the connection nginx keeps open
+ * (fastcgi_keep_conn on), or a new one on the listening socket.
+ */
+static int
+worker_next_fd(void)
+{
+	FCGX_Request	*r = &ctx.request;
+
+	return (r->keepConnection && r->ipcFd >= 0) ? r->ipcFd :
+	    ctx.cfg->listen_fd;
+}
+
+static void
+worker_loop(void)
+{
+	int	 rc;
+
+	while (!worker_stop) {
+		/* libfcgi holds no request memory here; start afresh. */
+		arena_rewind();
+		if (worker_wait(worker_next_fd()) == -1)
+			continue;
+		if ((rc = FCGX_Accept_r(&ctx.request)) < 0) {
+			if (worker_stop || rc == -EAGAIN || rc == -EWOULDBLOCK)
+				continue;
+			worker_accept_failed(rc);
+			continue;
+		}
+		worker_serve();
+		FCGX_Finish_r(&ctx.request);
+	}
+	/* A connection nginx kept open would otherwise wait for its timeout. */
+	if (ctx.request.ipcFd >= 0)
+		close(ctx.request.ipcFd);
+}
+
+/*
+ * Child entry point: build the static context, then serve until told to
+ * stop.  Exits 0 after a stop request, 1 on a fatal error.
+ */
+void
+worker_main(void *arg)
+{
+	const struct worker_config *cfg = arg;
+	void			   *mem;
+
+	ctx.cfg = cfg;
+	worker_signals();
+	if (FCGX_Init() != 0)
+		fatalx("FCGX_Init failed");
+	if (FCGX_InitRequest(&ctx.request, cfg->listen_fd, 0) != 0)
+		fatalx("FCGX_InitRequest failed");
+	worker_wait_init(cfg->listen_fd);
+
+	/* mmap, not malloc: the body buffer never touches the heap. */
+	ctx.body_cap = upper_capacity(cfg->max_body);
+	mem = mmap(NULL, ctx.body_cap, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		fatal("allocate the %zu-byte body buffer", ctx.body_cap);
+	ctx.body = mem;
+
+	arena_arm();
+	worker_loop();
+	_exit(0);
+}

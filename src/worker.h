@@ -1,0 +1,17 @@
+/*
+ * A child: one static context, the accept loop, one request at a time.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include <stddef.h>
+
+struct worker_config {
+	int	 listen_fd;
+	size_t	 max_body;	/* -m: longest body served, in bytes */
+	int	 ascii;		/* --ascii: map a-z only */
+};
+
+void	worker_main(void *) __attribute__((noreturn));
+
+#endif

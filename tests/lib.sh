@@ -1,0 +1,146 @@
+# Shared helpers for the shell tests; source it first:  . "$top_srcdir/tests/lib.sh"
+#
+# Each test gets a private temp dir ($tmp), starts real programs, records
+# their PIDs with track_pid, and on exit stops exactly those PIDs.  Every
+# wait is bounded.  A missing tool makes the test skip (exit 77), except
+# under UPCASE_TESTS_NO_SKIP=1 (CI), where a skip is a failure (exit 99).
+
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+WORKER="$top_builddir/src/upcase-fcgi"
+test_name=$(basename "$0" .sh)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/upcase-$test_name.XXXXXX") || exit 99
+# Unprivileged workers and nginx workers must reach sockets in here.
+chmod 755 "$tmp"
+tracked_pids=
+
+track_pid() { tracked_pids="$tracked_pids $1"; }
+
+cleanup() {
+	for pid in $tracked_pids; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in $tracked_pids; do
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	if [ "${KEEP_TMP:-0}" = 1 ]; then
+		echo "kept $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 99' INT TERM
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+skip() {
+	if [ "${UPCASE_TESTS_NO_SKIP:-0}" = 1 ]; then
+		echo "ERROR: would skip, but skips are not allowed here: $*" >&2
+		exit 99
+	fi
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+# require VAR-NAME: the tool that configure found in $VAR must exist.
+require() {
+	eval "_tool=\${$1:-}"
+	[ -n "$_tool" ] && [ -x "$_tool" ] || skip "$1 not found (install it and rerun configure)"
+}
+
+# wait_until SECONDS COMMAND...: poll COMMAND every 0.05 s for SECONDS.
+wait_until() {
+	_limit=$(( $1 * 20 )); shift
+	for _ in $(seq "$_limit"); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+is_socket() { [ -S "$1" ]; }
+
+# As root, programs under test drop to this user (and nginx workers too).
+if [ "$(id -u)" = 0 ]; then
+	run_user=nobody
+	run_group=$(id -gn nobody 2>/dev/null || echo nogroup)
+	as_user="-u $run_user -g $run_group"
+else
+	run_user=$(id -un)
+	run_group=$(id -gn)
+	as_user=
+fi
+
+# start_worker SOCKET [OPTIONS...]: run the worker in the foreground on its
+# own unix socket; log in $tmp/worker.log; sets $worker_pid.
+start_worker() {
+	_sock=$1; shift
+	# shellcheck disable=SC2086
+	"$WORKER" -f -s "$_sock" $as_user "$@" >"$tmp/worker.log" 2>&1 &
+	worker_pid=$!
+	track_pid "$worker_pid"
+	wait_until 10 is_socket "$_sock" || {
+		cat "$tmp/worker.log" >&2; fail "worker did not bind $_sock"; }
+}
+
+# children_of PID: the PIDs of PID's children, one per line.
+children_of() { ps -o pid= --ppid "$1" | tr -d ' '; }
+
+# render_nginx_conf SERVER-SNIPPET: write $tmp/nginx.conf that includes the
+# given server block file, with nginx's state kept under $tmp.
+render_nginx_conf() {
+	mkdir -p "$tmp/nginx"
+	chmod 777 "$tmp/nginx"
+	cat >"$tmp/nginx.conf" <<NGINX
+daemon off;
+master_process on;
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log info;
+$( [ "$(id -u)" = 0 ] && echo "user $run_user $run_group;" )
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $tmp/nginx/body;
+	fastcgi_temp_path $tmp/nginx/fastcgi;
+	proxy_temp_path $tmp/nginx/proxy;
+	uwsgi_temp_path $tmp/nginx/uwsgi;
+	scgi_temp_path $tmp/nginx/scgi;
+	include $1;
+}
+NGINX
+}
+
+# start_nginx: run nginx with $tmp/nginx.conf; wait for HTTP_SOCKET.
+start_nginx() {
+	"$NGINX" -p "$tmp/nginx" -c "$tmp/nginx.conf" -e "$tmp/nginx/error.log" \
+		>"$tmp/nginx/stdout.log" 2>&1 &
+	nginx_pid=$!
+	track_pid "$nginx_pid"
+	wait_until 10 is_socket "$HTTP_SOCKET" || {
+		cat "$tmp/nginx/error.log" >&2; fail "nginx did not start"; }
+}
+
+# deploy_server_conf FCGI-SOCKET: the real deploy/nginx file, with its
+# listen address and socket path pointed into $tmp.
+HTTP_SOCKET="$tmp/http.sock"
+deploy_server_conf() {
+	sed -e "s|listen 127.0.0.1:8080;|listen unix:$HTTP_SOCKET;|" \
+	    -e "s|unix:/run/upcase-fcgi/upcase-fcgi.sock|unix:$1|" \
+	    "$top_srcdir/deploy/nginx/upcase-fcgi.conf" >"$tmp/server.conf"
+	grep -q "listen unix:$HTTP_SOCKET;" "$tmp/server.conf" &&
+	    grep -q "fastcgi_pass unix:$1;" "$tmp/server.conf" ||
+	    fail "deploy/nginx/upcase-fcgi.conf no longer has the expected listen/fastcgi_pass lines"
+}
+
+# http [CURL-ARGS...]: a request to the test nginx; body to stdout.
+http() { "$CURL" -sS --max-time 20 --unix-socket "$HTTP_SOCKET" "$@"; }
