@@ -120,24 +120,33 @@ http {
 NGINX
 }
 
-# start_nginx: run nginx with $tmp/nginx.conf; wait for HTTP_SOCKET.
+# start_nginx: run nginx with $tmp/nginx.conf; wait until it listens.
 start_nginx() {
 	"$NGINX" -p "$tmp/nginx" -c "$tmp/nginx.conf" -e "$tmp/nginx/error.log" \
 		>"$tmp/nginx/stdout.log" 2>&1 &
 	nginx_pid=$!
 	track_pid "$nginx_pid"
-	wait_until 10 is_socket "$HTTP_SOCKET" || {
+	wait_until 10 nginx_listening || {
 		cat "$tmp/nginx/error.log" >&2; fail "nginx did not start"; }
 }
 
+nginx_listening() {
+	case $HTTP_LISTEN in
+	unix:*)	is_socket "$HTTP_SOCKET" ;;
+	*)	kill -0 "$nginx_pid" && "$CURL" -s -o /dev/null "http://$HTTP_LISTEN/" ;;
+	esac
+}
+
 # deploy_server_conf FCGI-SOCKET: the real deploy/nginx file, with its
-# listen address and socket path pointed into $tmp.
+# listen address (HTTP_LISTEN, default a unix socket in $tmp) and its
+# socket path pointed into $tmp.
 HTTP_SOCKET="$tmp/http.sock"
+: "${HTTP_LISTEN:=unix:$HTTP_SOCKET}"
 deploy_server_conf() {
-	sed -e "s|listen 127.0.0.1:8080;|listen unix:$HTTP_SOCKET;|" \
+	sed -e "s|listen 127.0.0.1:8080;|listen $HTTP_LISTEN;|" \
 	    -e "s|unix:/run/upcase-fcgi/upcase-fcgi.sock|unix:$1|" \
 	    "$top_srcdir/deploy/nginx/upcase-fcgi.conf" >"$tmp/server.conf"
-	grep -q "listen unix:$HTTP_SOCKET;" "$tmp/server.conf" &&
+	grep -q "listen $HTTP_LISTEN;" "$tmp/server.conf" &&
 	    grep -q "fastcgi_pass unix:$1;" "$tmp/server.conf" ||
 	    fail "deploy/nginx/upcase-fcgi.conf no longer has the expected listen/fastcgi_pass lines"
 }
