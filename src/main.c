@@ -220,7 +220,9 @@ main(int argc, char **argv)
 	master.child_arg = &worker;
 	log_serving();
 	status = prefork_run(&master);
-	if (o.socket_path != NULL && unlink(o.socket_path) == -1)
-		log_warn("remove %s", o.socket_path);
+	if (o.socket_path != NULL && unlink(o.socket_path) == -1 &&
+	    errno != ENOENT)
+		log_warn("remove %s (the next start replaces it)",
+		    o.socket_path);
 	return status;
 }
