@@ -1,0 +1,211 @@
+#!/bin/sh
+# Zero heap calls per request: the worker, behind a real nginx that sends
+# the stock fastcgi_params and every request header, makes no call into the
+# C library's heap (malloc, calloc, realloc, free, the aligned family) in
+# any of its processes once warmed up.  tests/mcount.so counts the calls of
+# the whole process tree.  The plain libfcgi responder is measured the same
+# way in the same nginx and must show libfcgi's own calls (at least 12 per
+# request): that proves the counter sees them, so this test can fail.
+. "$top_srcdir/tests/lib.sh"
+require NGINX
+require CURL
+require SPAWN_FCGI
+
+MCOUNT="$top_builddir/tests/mcount.so"
+PLAIN="$top_builddir/tests/plain-responder"
+WARMUP=200		# requests before the first reading
+POSTS=2000		# measured POSTs with a body
+GETS=300		# measured GETs with 10 extra request headers
+CHILDREN=2
+
+[ -f "$MCOUNT" ] && [ -x "$PLAIN" ] ||
+    fail "build tests/mcount.so and tests/plain-responder first (make check)"
+
+# Sanitizers replace malloc themselves; the arena can be configured out.
+loaded=$(LD_TRACE_LOADED_OBJECTS=1 "$WORKER" 2>/dev/null)
+case $loaded in
+*libasan*|*libubsan*|*libtsan*) skip "worker built with sanitizers: they own malloc" ;;
+*libfcgi.so*) skip "worker built with --disable-arena: libfcgi allocates per request by design" ;;
+esac
+
+# nginx's stock fastcgi_params, next to its configuration file.
+params=${FASTCGI_PARAMS:-}
+if [ -z "$params" ]; then
+	conf=$("$NGINX" -V 2>&1 | tr ' ' '\n' | sed -n 's/^--conf-path=//p')
+	params="$(dirname "${conf:-/nonexistent/nginx.conf}")/fastcgi_params"
+fi
+[ -r "$params" ] || skip "nginx's fastcgi_params not found (tried $params; set FASTCGI_PARAMS)"
+
+# counters FILE: malloc calloc realloc free aligned free(NULL), one line.
+counters() { od -An -v -t u8 -N 48 "$1" | tr -s ' \n' '  ' | sed 's/^ //;s/ $//'; }
+
+# settle FILE: wait until the counters stop moving (a child may still be
+# in FCGX_Finish_r after nginx answered curl), then print them.
+settle() {
+	_prev=$(counters "$1")
+	for _ in $(seq 50); do
+		sleep 0.1
+		_now=$(counters "$1")
+		[ "$_now" = "$_prev" ] && break
+		_prev=$_now
+	done
+	echo "$_now"
+}
+
+# new_counter_file NAME: a zeroed counter file every process can write.
+new_counter_file() {
+	head -c 8192 /dev/zero >"$tmp/$1.mcount" && chmod 666 "$tmp/$1.mcount"
+}
+
+# The worker, as deployed, under the counter.
+new_counter_file upcase
+MCOUNT_FILE="$tmp/upcase.mcount" LD_PRELOAD="$MCOUNT"
+export MCOUNT_FILE LD_PRELOAD
+start_worker "$tmp/upcase.sock" -c "$CHILDREN"
+unset LD_PRELOAD MCOUNT_FILE
+for pid in $worker_pid $(children_of "$worker_pid"); do
+	grep -q 'mcount\.so' "/proc/$pid/maps" ||
+	    fail "process $pid of the worker does not have mcount.so loaded"
+done
+
+# The plain responder, started by spawn-fcgi in the foreground (it execs).
+new_counter_file plain
+spawn_user=
+[ "$(id -u)" = 0 ] && spawn_user="-u $run_user -g $run_group"
+# shellcheck disable=SC2086
+MCOUNT_FILE="$tmp/plain.mcount" LD_PRELOAD="$MCOUNT" \
+    "$SPAWN_FCGI" -n -s "$tmp/plain.sock" -M 0666 $spawn_user -- \
+    "$PLAIN" -c "$CHILDREN" >"$tmp/plain.log" 2>&1 &
+plain_pid=$!
+track_pid "$plain_pid"
+wait_until 10 is_socket "$tmp/plain.sock" || {
+	cat "$tmp/plain.log" >&2; fail "plain responder did not bind"; }
+
+cat >"$tmp/server.conf" <<EOF
+server {
+	listen unix:$HTTP_SOCKET;
+	client_max_body_size 1m;
+	location /upcase/ {
+		include $params;
+		fastcgi_pass unix:$tmp/upcase.sock;
+	}
+	location /plain/ {
+		include $params;
+		fastcgi_pass unix:$tmp/plain.sock;
+	}
+}
+EOF
+render_nginx_conf "$tmp/server.conf"
+start_nginx
+
+# The request body: one line, so each response is one line in the output.
+body='hello, world: a request body of some length, to be uppercased.'
+printf '%s\n' "$body" >"$tmp/body"
+upper=$(printf '%s' "$body" | tr 'a-z' 'A-Z')
+
+# curl_config FILE PATH COUNT KIND: COUNT requests in one curl config;
+# KIND post sends the body, get sends 10 extra request headers.
+curl_config() {
+	{
+		echo 'silent'
+		echo 'show-error'
+		echo 'max-time = 20'
+		echo "unix-socket = \"$HTTP_SOCKET\""
+		echo 'write-out = "%{http_code}\n"'
+		if [ "$4" = post ]; then
+			echo "data-binary = \"@$tmp/body\""
+		else
+			for h in 1 2 3 4 5 6 7 8 9 10; do
+				echo "header = \"X-Extra-$h: value $h\""
+			done
+		fi
+		seq "$3" | sed "s|.*|url = \"http://localhost/$2/&\"|"
+	} >"$1"
+}
+
+# batch NAME KIND COUNT: send COUNT requests in one curl process, check
+# every status and (for POSTs) every body.
+batch() {
+	curl_config "$tmp/curl.cfg" "$1" "$3" "$2"
+	timeout 120 "$CURL" -K "$tmp/curl.cfg" >"$tmp/out" 2>"$tmp/curl.err" ||
+	    { head -5 "$tmp/curl.err" >&2; fail "$1: curl failed"; }
+	n=$(grep -c '^200$' "$tmp/out")
+	[ "$n" = "$3" ] || fail "$1 $2: $n of $3 requests got 200"
+	if [ "$2" = post ]; then
+		want=$upper
+		[ "$1" = plain ] && want=$body
+		n=$(grep -cxF "$want" "$tmp/out")
+		[ "$n" = "$3" ] || fail "$1 post: $n of $3 bodies as expected"
+	fi
+}
+
+# measure NAME KIND COUNT: print per-request calls for one batch.
+measure() {
+	before=$(settle "$tmp/$1.mcount")
+	batch "$1" "$2" "$3"
+	after=$(settle "$tmp/$1.mcount")
+	echo "$before $after" | awk -v n="$3" -v name="$1" -v kind="$2" '{
+		split("malloc calloc realloc free aligned free(NULL)", k, " ")
+		total = 0
+		line = ""
+		for (i = 1; i <= 6; i++) {
+			d = $(i + 6) - $i
+			if (i <= 5)
+				total += d
+			line = line sprintf(" %s %.2f", k[i], d / n)
+		}
+		printf "%s %s: %d requests, %.2f heap calls per request (%s)\n",
+		    name, kind, n, total / n, substr(line, 2)
+		printf "%d %d\n", total, $7 - $1 > "/dev/stderr"
+	}' 2>"$tmp/$1.$2.totals"
+}
+
+for name in upcase plain; do
+	batch "$name" post $((WARMUP / 2))
+	batch "$name" get $((WARMUP / 2))
+done
+pass "warm-up: $WARMUP requests to each responder answered"
+
+for name in upcase plain; do
+	measure "$name" post "$POSTS"
+	measure "$name" get "$GETS"
+done
+
+read -r plain_calls plain_mallocs <"$tmp/plain.post.totals"
+[ "$plain_mallocs" -ge $((12 * POSTS)) ] ||
+    fail "plain responder: $plain_mallocs mallocs for $POSTS requests; libfcgi makes at least 12 per request, so mcount.so does not see them"
+pass "the counter sees libfcgi's calls in the plain responder ($plain_calls heap calls for $POSTS POSTs)"
+
+for kind in post get; do
+	read -r calls _ <"$tmp/upcase.$kind.totals"
+	[ "$calls" -eq 0 ] || {
+		echo "last calls recorded (kind: 0 malloc 1 calloc 2 realloc 3 free 4 aligned; pid; size):" >&2
+		od -An -v -t u8 -j 64 "$tmp/upcase.mcount" | tr -s ' ' '\n' |
+		    sed '/^$/d' | paste - - | awk '$1 > 0 || $2 > 0 {
+			printf "  %d %d %d\n", int($1 / 4294967296), $1 % 4294967296, $2 }' |
+		    tail -40 >&2
+		fail "upcase-fcgi made $calls heap calls in $kind requests; want 0"
+	}
+done
+pass "upcase-fcgi made 0 heap calls in $POSTS POSTs and $GETS GETs with extra headers"
+
+# The arena's high-water mark, when gdb can attach (best effort).
+if command -v gdb >/dev/null 2>&1; then
+	for child in $(children_of "$worker_pid"); do
+		timeout 30 gdb -p "$child" -batch -nx \
+		    -ex 'print arena_counters' </dev/null 2>/dev/null |
+		    sed -n 's/^\$1 = //p'
+	done >"$tmp/arena"
+	if [ -s "$tmp/arena" ]; then
+		sed 's/^/arena of a child: /' "$tmp/arena"
+		hw=$(sed -n 's/.*high_water = \([0-9]*\).*/\1/p' "$tmp/arena" |
+		    sort -n | tail -1)
+		[ -n "$hw" ] && [ "$hw" -gt 0 ] && [ "$hw" -lt 65536 ] ||
+		    fail "arena high-water mark '$hw' not in (0, 64 KiB)"
+		! grep -qv 'overflows = 0,' "$tmp/arena" ||
+		    fail "arena overflowed to the heap"
+		pass "arena high-water $hw bytes of 131072, no overflow"
+	else
+		echo "arena high-water: not measured (gdb could not attach)"
+	fi
+fi
