@@ -153,3 +153,26 @@ deploy_server_conf() {
 
 # http [CURL-ARGS...]: a request to the test nginx; body to stdout.
 http() { "$CURL" -sS --max-time 20 --unix-socket "$HTTP_SOCKET" "$@"; }
+
+# cgi_fcgi SOCKET [NAME=VALUE...] <BODY: one request through cgi-fcgi; the
+# response (CGI headers and body) to stdout.  cgi-fcgi sends its whole
+# environment as the params, hence env -i; and it sends only as many bytes
+# of stdin as its CONTENT_LENGTH says (none when that is empty or unset).
+cgi_fcgi() {
+	_sock=$1; shift
+	timeout 20 env -i "$@" "$CGI_FCGI" -bind -connect "$_sock"
+}
+
+# fcgi_client SOCKET [NAME=VALUE...] <BODY: the same through the raw client
+# (tests/fcgi-client.c), which sends all of stdin as it arrives, whatever
+# CONTENT_LENGTH says.  Exit 0: complete response; 3: closed without one.
+FCGI_CLIENT="$top_builddir/tests/fcgi-client"
+fcgi_client() { timeout 20 "$FCGI_CLIENT" "$@"; }
+
+# bytes_0_to_255: all 256 byte values in ascending order, to stdout.
+bytes_0_to_255() {
+	for _i in $(seq 0 255); do
+		# shellcheck disable=SC2059 # the format is the byte
+		printf "\\$(printf %03o "$_i")"
+	done
+}
