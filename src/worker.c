@@ -330,39 +330,39 @@ worker_next_fd(void)
 	    ctx.cfg->listen_fd;
 }
 
-static void
-worker_loop(void)
+/*
+ * Wait for a connection (or the next request on a kept one), accept it,
+ * serve one request and finish it.  Returns 1 if a request was served.
+ * The daemon's loop calls it until told to stop; the fuzz harness
+ * (tests/fuzz/request) calls it directly.
+ */
+int
+worker_once(void)
 {
 	int	 rc;
 
-	while (!worker_stop) {
-		/* libfcgi holds no request memory here; start afresh. */
-		arena_rewind();
-		if (worker_wait(worker_next_fd()) == -1)
-			continue;
-		if ((rc = FCGX_Accept_r(&ctx.request)) < 0) {
-			if (worker_stop || rc == -EAGAIN || rc == -EWOULDBLOCK)
-				continue;
+	/* libfcgi holds no request memory here; start afresh. */
+	arena_rewind();
+	if (worker_wait(worker_next_fd()) == -1)
+		return 0;
+	if ((rc = FCGX_Accept_r(&ctx.request)) < 0) {
+		if (!worker_stop && rc != -EAGAIN && rc != -EWOULDBLOCK)
 			worker_accept_failed(rc);
-			continue;
-		}
-		worker_serve();
-		FCGX_Finish_r(&ctx.request);
+		return 0;
 	}
-	/* A connection nginx kept open would otherwise wait for its timeout. */
-	if (ctx.request.ipcFd >= 0)
-		close(ctx.request.ipcFd);
+	worker_serve();
+	FCGX_Finish_r(&ctx.request);
+	return 1;
 }
 
 /*
- * Child entry point: build the static context, then serve until told to
- * stop.  Exits 0 after a stop request, 1 on a fatal error.
+ * Build the static context: signal handlers, libfcgi, the wait instance
+ * and the body buffer.  Called once per child, before worker_once().
  */
 void
-worker_main(void *arg)
+worker_init(const struct worker_config *cfg)
 {
-	const struct worker_config *cfg = arg;
-	void			   *mem;
+	void	*mem;
 
 	ctx.cfg = cfg;
 	worker_signals();
@@ -379,8 +379,21 @@ worker_main(void *arg)
 	if (mem == MAP_FAILED)
 		fatal("allocate the %zu-byte body buffer", ctx.body_cap);
 	ctx.body = mem;
+}
 
+/*
+ * Child entry point: build the static context, then serve until told to
+ * stop.  Exits 0 after a stop request, 1 on a fatal error.
+ */
+void
+worker_main(void *arg)
+{
+	worker_init(arg);
 	arena_arm();
-	worker_loop();
+	while (!worker_stop)
+		worker_once();
+	/* A connection nginx kept open would otherwise wait for its timeout. */
+	if (ctx.request.ipcFd >= 0)
+		close(ctx.request.ipcFd);
 	_exit(0);
 }

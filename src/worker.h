@@ -12,6 +12,8 @@ struct worker_config {
 	int	 ascii;		/* --ascii: map a-z only */
 };
 
+void	worker_init(const struct worker_config *);
+int	worker_once(void);
 void	worker_main(void *) __attribute__((noreturn));
 
 #endif
