@@ -122,8 +122,11 @@ NGINX
 
 # start_nginx: run nginx with $tmp/nginx.conf; wait until it listens.
 start_nginx() {
-	"$NGINX" -p "$tmp/nginx" -c "$tmp/nginx.conf" -e "$tmp/nginx/error.log" \
-		>"$tmp/nginx/stdout.log" 2>&1 &
+	# nginx reads inherited listening sockets from $NGINX (binary
+	# upgrade), so the configure variable of that name must not reach it.
+	_nginx=$NGINX
+	(unset NGINX; exec "$_nginx" -p "$tmp/nginx" -c "$tmp/nginx.conf" \
+		-e "$tmp/nginx/error.log") >"$tmp/nginx/stdout.log" 2>&1 &
 	nginx_pid=$!
 	track_pid "$nginx_pid"
 	wait_until 10 nginx_listening || {
@@ -176,3 +179,37 @@ bytes_0_to_255() {
 		printf "\\$(printf %03o "$_i")"
 	done
 }
+
+# start_spawn_fcgi SOCKET [WORKER-OPTIONS...]: start the worker the way
+# deploy/spawn-fcgi/upcase-fcgi.sh does, with that script's settings
+# pointed into $tmp.  As root the socket belongs to $run_user (nginx's
+# workers run as that user) and spawn-fcgi drops the worker to it.
+# UPCASE_FCGI_CHILDREN (default 2) and UPCASE_FCGI_MAX_BODY (default 1M)
+# pass through.  Log in $tmp/worker.log; sets $worker_pid, the master
+# (spawn-fcgi -n executes the worker in its own process).
+start_spawn_fcgi() {
+	_sock=$1; shift
+	_u=; _g=
+	[ "$(id -u)" = 0 ] && { _u=$run_user; _g=$run_group; }
+	SPAWN_FCGI=$SPAWN_FCGI UPCASE_FCGI=$WORKER \
+	    UPCASE_FCGI_SOCKET=$_sock UPCASE_FCGI_SOCKET_MODE=0660 \
+	    UPCASE_FCGI_SOCKET_USER=$_u UPCASE_FCGI_SOCKET_GROUP=$_g \
+	    UPCASE_FCGI_USER=$_u UPCASE_FCGI_GROUP=$_g \
+	    UPCASE_FCGI_CHILDREN=${UPCASE_FCGI_CHILDREN:-2} \
+	    UPCASE_FCGI_MAX_BODY=${UPCASE_FCGI_MAX_BODY:-1M} \
+	    UPCASE_FCGI_OPTIONS="$*" UPCASE_FCGI_SYSLOG=0 \
+	    sh "$top_srcdir/deploy/spawn-fcgi/upcase-fcgi.sh" \
+	    >"$tmp/worker.log" 2>&1 &
+	worker_pid=$!
+	track_pid "$worker_pid"
+	wait_until 10 is_socket "$_sock" &&
+	    wait_until 10 is_worker "$worker_pid" || {
+		cat "$tmp/worker.log" >&2
+		fail "spawn-fcgi did not start the worker on $_sock"; }
+}
+
+# is_worker PID: PID runs the worker (spawn-fcgi has executed it).
+is_worker() { [ "$(ps -o comm= -p "$1")" = upcase-fcgi ]; }
+
+# count_children PID N: true when PID has exactly N children.
+count_children() { [ "$(children_of "$1" | wc -l)" -eq "$2" ]; }

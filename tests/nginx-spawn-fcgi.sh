@@ -1,4 +1,148 @@
 #!/bin/sh
-# Being written (issue 2).
+# The deployment as shipped: the worker started by spawn-fcgi through
+# deploy/spawn-fcgi/upcase-fcgi.sh, behind nginx running
+# deploy/nginx/upcase-fcgi.conf.  Small, 900 KiB, empty and binary bodies;
+# the worker's own 413; no data leaking from one request into the next;
+# 200 concurrent requests each answered with its own body.
 . "$top_srcdir/tests/lib.sh"
-skip "not written yet"
+require NGINX
+require CURL
+require SPAWN_FCGI
+
+sock="$tmp/fcgi.sock"
+UPCASE_FCGI_CHILDREN=3 UPCASE_FCGI_MAX_BODY=1M start_spawn_fcgi "$sock"
+wait_until 10 count_children "$worker_pid" 3 ||
+    fail "the master did not start 3 children"
+[ "$(stat -c %a "$sock")" = 660 ] || fail "socket mode $(stat -c %a "$sock"), want 660"
+if [ "$(id -u)" = 0 ]; then
+	[ "$(stat -c %U "$sock")" = "$run_user" ] ||
+	    fail "socket owner $(stat -c %U "$sock"), want $run_user"
+	for pid in $worker_pid $(children_of "$worker_pid"); do
+		[ "$(ps -o user= -p "$pid")" = "$run_user" ] ||
+		    fail "worker process $pid runs as $(ps -o user= -p "$pid")"
+	done
+	pass "spawn-fcgi: socket 0660 owned by $run_user, worker runs as $run_user"
+fi
+
+# The deploy conf caps bodies at 1m, like the worker's default -m, so
+# nginx itself would answer 413 first.  To reach the worker's own 413,
+# this copy lets nginx pass bodies of up to 2m.
+deploy_server_conf "$sock"
+grep -q 'client_max_body_size 1m;' "$tmp/server.conf" ||
+    fail "deploy conf no longer sets client_max_body_size 1m"
+sed -i 's/client_max_body_size 1m;/client_max_body_size 2m;/' "$tmp/server.conf"
+render_nginx_conf "$tmp/server.conf"
+start_nginx
+
+upcased() { LC_ALL=C tr 'a-z' 'A-Z' <"$1"; }
+
+# post NAME FILE: POST FILE; body to $tmp/NAME.out, headers to NAME.head.
+post() {
+	http -H "Expect:" --data-binary "@$2" -o "$tmp/$1.out" -D "$tmp/$1.head" \
+	    http://localhost/ || fail "$1: curl failed"
+}
+status_is() {
+	head -n 1 "$tmp/$1.head" | grep -q "^HTTP/1.1 $2 " ||
+	    fail "$1: status $(head -n 1 "$tmp/$1.head"), want $2"
+}
+body_is() {
+	cmp -s "$tmp/$1.out" "$2" || fail "$1: body differs from $2"
+}
+
+printf 'hello, nginx and spawn-fcgi' >"$tmp/small.in"
+upcased "$tmp/small.in" >"$tmp/small.want"
+post small "$tmp/small.in"
+status_is small 200
+body_is small "$tmp/small.want"
+grep -qi '^Content-Type: text/plain; charset=utf-8' "$tmp/small.head" ||
+    fail "small: content type"
+grep -qi "^Content-Length: 27" "$tmp/small.head" || fail "small: Content-Length"
+pass "small body uppercased"
+
+head -c 921600 /dev/urandom | od -An -v -tx1 | tr -d ' \n' |
+    head -c 921600 >"$tmp/big.in"
+upcased "$tmp/big.in" >"$tmp/big.want"
+post big "$tmp/big.in"
+status_is big 200
+body_is big "$tmp/big.want"
+grep -qi '^Content-Length: 921600' "$tmp/big.head" || fail "big: Content-Length"
+pass "900 KiB body uppercased"
+
+http -o "$tmp/get.out" -D "$tmp/get.head" http://localhost/ || fail "GET failed"
+status_is get 200
+[ ! -s "$tmp/get.out" ] || fail "GET: body not empty"
+pass "empty GET: 200, empty body"
+
+bytes_0_to_255 >"$tmp/binary.in"
+bytes_0_to_255 >>"$tmp/binary.in"
+upcased "$tmp/binary.in" >"$tmp/binary.want"
+post binary "$tmp/binary.in"
+status_is binary 200
+body_is binary "$tmp/binary.want"
+pass "all 256 byte values: only a-z changed"
+
+# No leak: a small request served right after a large one (by whichever
+# child) gets exactly its own body back, nothing of the previous one.
+printf 'tiny' >"$tmp/tiny.in"
+for i in 1 2 3 4 5 6; do
+	post big "$tmp/big.in"
+	body_is big "$tmp/big.want"
+	post tiny "$tmp/tiny.in"
+	[ "$(cat "$tmp/tiny.out")" = TINY ] && [ "$(wc -c <"$tmp/tiny.out")" -eq 4 ] ||
+	    fail "round $i: small request after a large one got $(wc -c <"$tmp/tiny.out") bytes: $(head -c 60 "$tmp/tiny.out")"
+done
+pass "a small request after a large one gets exactly its own 4 bytes (6 rounds)"
+
+# Over the worker's 1M: nginx (at 2m here) passes it, the worker refuses
+# it.  Declared length (curl sends Content-Length) and chunked alike.
+head -c 1048577 /dev/zero | tr '\0' 'a' >"$tmp/over.in"
+printf '413 Payload Too Large\n' >"$tmp/over.want"
+post over "$tmp/over.in"
+status_is over 413
+body_is over "$tmp/over.want"
+grep -q 'CONTENT_LENGTH 1048577 is over the limit' "$tmp/worker.log" ||
+    fail "413 (declared): no worker log line"
+http -H "Expect:" --data-binary "@$tmp/over.in" -H "Transfer-Encoding: chunked" \
+    -o "$tmp/chunked.out" -D "$tmp/chunked.head" http://localhost/ ||
+    fail "chunked: curl failed"
+status_is chunked 413
+body_is chunked "$tmp/over.want"
+pass "body of 1M + 1 (declared, chunked): the worker's 413, logged"
+post small "$tmp/small.in"
+body_is small "$tmp/small.want"
+
+# 200 concurrent requests, each with its own body, each bounded by curl's
+# --max-time: every answer must be its own body uppercased.
+mkdir "$tmp/c"
+i=0
+while [ $i -lt 200 ]; do
+	printf 'request %d of 200, from client %d: abcdefghijklmnopqrstuvwxyz\n' \
+	    $i $i >"$tmp/c/$i.in"
+	i=$((i + 1))
+done
+pids=
+i=0
+while [ $i -lt 200 ]; do
+	"$CURL" -sS --max-time 25 --unix-socket "$HTTP_SOCKET" \
+	    --data-binary "@$tmp/c/$i.in" -o "$tmp/c/$i.out" \
+	    http://localhost/ 2>"$tmp/c/$i.err" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+failed=0
+for pid in $pids; do
+	wait "$pid" || failed=$((failed + 1))
+done
+[ $failed -eq 0 ] || fail "$failed of 200 concurrent curls failed: $(cat "$tmp"/c/*.err | sort | uniq -c | head -5)"
+i=0
+while [ $i -lt 200 ]; do
+	upcased "$tmp/c/$i.in" | cmp -s - "$tmp/c/$i.out" ||
+	    fail "concurrent request $i got: $(head -c 80 "$tmp/c/$i.out")"
+	i=$((i + 1))
+done
+pass "200 concurrent requests: each got its own body uppercased"
+
+kill -0 "$worker_pid" || fail "the master died"
+if grep -Eq 'killed by signal|exited with status' "$tmp/worker.log"; then
+	fail "a child died: $(cat "$tmp/worker.log")"
+fi
