@@ -88,9 +88,15 @@ start_worker() {
 	"$WORKER" -f -s "$_sock" $as_user "$@" >"$tmp/worker.log" 2>&1 &
 	worker_pid=$!
 	track_pid "$worker_pid"
-	wait_until 10 is_socket "$_sock" || {
+	# A stale socket file may already be there: also wait for the first
+	# child, which the master forks only once it listens.
+	wait_until 10 is_socket "$_sock" &&
+	    wait_until 10 has_children "$worker_pid" || {
 		cat "$tmp/worker.log" >&2; fail "worker did not bind $_sock"; }
 }
+
+# has_children PID: PID has at least one child process.
+has_children() { [ -n "$(ps -o pid= --ppid "$1")" ]; }
 
 # children_of PID: the PIDs of PID's children, one per line.
 children_of() { ps -o pid= --ppid "$1" | tr -d ' '; }
