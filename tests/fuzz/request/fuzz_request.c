@@ -1,0 +1,315 @@
+/*
+ * libFuzzer harness for the request path: the fuzz input is a byte stream
+ * a FastCGI peer sends.  The harness owns a listening unix socket in a
+ * temp dir, connects to it, writes the input, shuts down its sending side
+ * and runs the daemon's own worker_once() (src/worker.c: wait, accept,
+ * serve, finish) until the worker lets the connection go.  A drain thread
+ * reads the replies so that the worker never blocks on a full socket.
+ *
+ * The first input byte picks the options: bit 0 --ascii, bits 1-2 the -m
+ * limit (4096, 200, 16 or 1 bytes).  The rest goes on the wire.
+ *
+ * Inputs that would trigger the two known libfcgi 2.4.2 crashes are
+ * rejected (see fuzz_known_crash), so that the fuzzer looks for new ones;
+ * tests/crash-respawn.sh shows that the daemon contains those two.
+ *
+ * Logging: log_* are replaced here.  Warnings are formatted (so their
+ * arguments are checked by the sanitizers) and dropped unless
+ * FUZZ_REQUEST_LOG is set; fatal() aborts, because no input may make a
+ * child exit.
+ */
+#include <config.h>
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "worker.h"
+
+#define FUZZ_MAX_INPUT		65536	/* fits a unix socket's buffer */
+#define FUZZ_MAX_STEPS		4096	/* worker_once calls per input */
+#define FCGI_GET_VALUES		9
+#define FCGI_GV_REPLY_BYTES	64	/* libfcgi's response[64] */
+
+int	LLVMFuzzerInitialize(int *, char ***);
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static struct worker_config	 cfg;
+static struct sockaddr_un	 sun;
+static char			 dir[PATH_MAX];
+static int			 log_shown = -1;
+static const size_t		 limits[] = { 4096, 200, 16, 1 };
+
+static void
+fuzz_log(const char *fmt, va_list ap)
+{
+	char	 line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (log_shown == -1)
+		log_shown = getenv("FUZZ_REQUEST_LOG") != NULL;
+	if (log_shown)
+		fprintf(stderr, "upcase-fcgi: %s\n", line);
+}
+
+void
+log_init(int to_stderr)
+{
+	(void)to_stderr;
+}
+
+void
+log_serving(void)
+{
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	fuzz_log(fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	fuzz_log(fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	fuzz_log(fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	log_shown = 1;
+	va_start(ap, fmt);
+	fuzz_log(fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	log_shown = 1;
+	va_start(ap, fmt);
+	fuzz_log(fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+static void
+fuzz_cleanup(void)
+{
+	unlink(sun.sun_path);
+	rmdir(dir);
+}
+
+/* The listening socket, the worker's static context, once per process. */
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	sigset_t	 none;
+	const char	*t;
+	int		 fd;
+
+	(void)argc;
+	(void)argv;
+	/*
+	 * libfcgi's two 2-second polls (after accept, at close) must never
+	 * stall an iteration; the client has always sent everything and
+	 * shut down its side, so they return at once anyway.
+	 */
+	setenv("LIBFCGI_IS_AF_UNIX_KEEPER_POLL_TIMEOUT", "100", 1);
+	setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "100", 1);
+	t = getenv("TMPDIR");
+	snprintf(dir, sizeof(dir), "%s/fuzz-request.XXXXXX", t ? t : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		fatal("mkdtemp");
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/s", dir);
+	atexit(fuzz_cleanup);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 16) == -1 || fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
+		fatal("listening socket %s", sun.sun_path);
+	cfg.listen_fd = fd;
+	cfg.max_body = limits[0];	/* sizes the body buffer for good */
+	worker_init(&cfg);
+	/* The worker blocks its stop signals; libFuzzer wants SIGINT. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	return 0;
+}
+
+/* Decode a name-value length at p (1 or 4 bytes); 0 if it runs out. */
+static size_t
+fuzz_nv_length(const uint8_t *p, size_t left, unsigned long *len)
+{
+	if (left < 1)
+		return 0;
+	if (!(p[0] & 0x80)) {
+		*len = p[0];
+		return 1;
+	}
+	if (left < 4)
+		return 0;
+	*len = ((unsigned long)(p[0] & 0x7f) << 24) |
+	    ((unsigned long)p[1] << 16) | ((unsigned long)p[2] << 8) | p[3];
+	return 4;
+}
+
+/*
+ * Known libfcgi 2.4.2 crashes (LIBFCGI.md, section 4), over-approximated
+ * at every offset because libfcgi's framing of hostile input is hard to
+ * predict:
+ *  - a name-value pair whose lengths sum past INT_MAX: ReadParams's
+ *    malloc fails and its assert aborts;
+ *  - an FCGI_GET_VALUES record (request id 0) naming known variables more
+ *    than fits libfcgi's 64-byte reply buffer: sprintf smashes the stack.
+ */
+static int
+fuzz_known_crash(const uint8_t *d, size_t n)
+{
+	static const char	*known[] = { "FCGI_MAX_CONNS", "FCGI_MAX_REQS",
+				    "FCGI_MPXS_CONNS" };
+	unsigned long		 a, b;
+	size_t			 i, j, k, la, lb, clen, reply;
+
+	for (i = 0; i < n; i++) {
+		if ((la = fuzz_nv_length(d + i, n - i, &a)) != 0 &&
+		    (lb = fuzz_nv_length(d + i + la, n - i - la, &b)) != 0 &&
+		    a + b + 2 > INT_MAX)
+			return 1;
+		if (n - i < 8 || d[i] != 1 || d[i + 1] != FCGI_GET_VALUES ||
+		    d[i + 2] != 0 || d[i + 3] != 0)
+			continue;
+		clen = (size_t)d[i + 4] << 8 | d[i + 5];
+		if (clen > n - i - 8)
+			clen = n - i - 8;
+		reply = 8;
+		for (j = i + 8; j < i + 8 + clen; j += la + lb + a + b) {
+			if ((la = fuzz_nv_length(d + j, i + 8 + clen - j,
+			    &a)) == 0 || (lb = fuzz_nv_length(d + j + la,
+			    i + 8 + clen - j - la, &b)) == 0)
+				break;
+			for (k = 0; k < 3; k++)
+				if (a == strlen(known[k]) && j + la + lb + a <=
+				    n && memcmp(d + j + la + lb, known[k],
+				    a) == 0)
+					reply += a + 3;
+			if (a + b > n)
+				break;
+		}
+		/* sprintf also writes a terminating NUL. */
+		if (reply + 1 > FCGI_GV_REPLY_BYTES)
+			return 1;
+	}
+	return 0;
+}
+
+static void *
+fuzz_drain(void *arg)
+{
+	char	 buf[16384];
+	int	 fd = *(int *)arg;
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		continue;
+	return NULL;
+}
+
+static void
+fuzz_write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t	 w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;		/* the worker may close early */
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pollfd	 pfd;
+	pthread_t	 drain;
+	int		 fd, step;
+
+	if (size < 1 || size > FUZZ_MAX_INPUT)
+		return -1;
+	cfg.ascii = data[0] & 1;
+	cfg.max_body = limits[(data[0] >> 1) & 3];
+	data++;
+	size--;
+	if (fuzz_known_crash(data, size))
+		return -1;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("connect %s", sun.sun_path);
+	fuzz_write_all(fd, data, size);
+	shutdown(fd, SHUT_WR);
+	if (pthread_create(&drain, NULL, fuzz_drain, &fd) != 0)
+		fatalx("pthread_create");
+
+	/*
+	 * The worker is done with the connection once it has closed it:
+	 * then, with our side shut down too, poll reports POLLHUP.  Until
+	 * then it holds it open (FCGI_KEEP_CONN) and reads on, never
+	 * blocking, since everything has been sent.
+	 */
+	for (step = 0; step < FUZZ_MAX_STEPS; step++) {
+		worker_once();
+		pfd.fd = fd;
+		pfd.events = 0;
+		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))
+			break;
+	}
+	if (step == FUZZ_MAX_STEPS)
+		fatalx("the worker still holds the connection after %d steps",
+		    step);
+	pthread_join(drain, NULL);
+	close(fd);
+	return 0;
+}
