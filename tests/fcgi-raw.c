@@ -114,6 +114,8 @@ die(const char *what)
 static void
 buf_add(struct buf *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;		/* p may be NULL: an empty buffer's data */
 	if (b->cap - b->len < n) {
 		while (b->cap - b->len < n)
 			b->cap = b->cap ? b->cap * 2 : 4096;
