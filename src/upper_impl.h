@@ -9,7 +9,8 @@
  *
  *   two bytes   upper_tab2[(b0 & 0x1f) << 6 | (b1 & 0x3f)]: the output
  *               bytes, b0 in the low 8 bits; 0 for an overlong form or a
- *               code point whose uppercase has another length.
+ *               code point whose uppercase has another length.  Two
+ *               entries of padding let a 32-bit gather read the last.
  *   three bytes t = upper_idx3[(b0 & 0x0f) << 6 | (b1 & 0x3f)]: 0 when no
  *               code point of that 64-block has a mapping, 255 when the
  *               block is overlong or a surrogate, else
@@ -34,7 +35,7 @@ extern const char	 upper_table_version[];
 extern const uint32_t	 upper_pairs[][2];
 extern const size_t	 upper_npairs;
 extern const size_t	 upper_nlength_changing;
-extern const uint16_t	 upper_tab2[2048];
+extern const uint16_t	 upper_tab2[2048 + 2];
 extern const uint8_t	 upper_idx3[1024];
 extern const uint32_t	 upper_blk3[][64];
 extern const uint8_t	 upper_idx4[4096];

@@ -126,4 +126,72 @@ upper_seq_run(unsigned char **dp, const unsigned char **sp,
 	return stop;
 }
 
+/*
+ * One sequence at p whose lead byte is C2-DF, E0-EF or F0-F4 and whose
+ * continuation bytes the caller has checked (so they are in the buffer).
+ * The vector kernels call it for each such lead in a block after storing
+ * the whole block, so bytes that pass through are already in place at q:
+ * an invalid sequence only reports its first byte as consumed.  Returns
+ * the input bytes consumed and sets *out to the output bytes; returns 0
+ * in place (moved == 0) for a code point whose length would change.
+ */
+UPPER_INLINE size_t
+upper_seq_at(unsigned char *q, const unsigned char *p, int moved,
+    size_t *out)
+{
+	unsigned	 b0 = p[0], t;
+	uint32_t	 v;
+
+	if (b0 < 0xe0) {
+		v = upper_tab2[(b0 & 0x1f) << 6 | (p[1] & 0x3f)];
+		if (v != 0) {
+			q[0] = v;
+			q[1] = v >> 8;
+			*out = 2;
+			return 2;
+		}
+		if (!moved)
+			return 0;
+		return upper_seq_slow(q, p, p + 2, out);
+	}
+	if (b0 < 0xf0) {
+		t = upper_idx3[(b0 & 0x0f) << 6 | (p[1] & 0x3f)];
+		if (t == 0) {
+			/* Caseless (CJK...): in place there is nothing to do. */
+			if (moved) {
+				q[0] = b0;
+				q[1] = p[1];
+				q[2] = p[2];
+			}
+			*out = 3;
+			return 3;
+		}
+		if (t == 255) {
+			*out = 1;
+			return 1;
+		}
+		v = upper_blk3[t][p[2] & 0x3f];
+		if (v >> 24 != 3 && !moved)
+			return 0;
+		q[0] = v;
+		q[1] = v >> 8;
+		q[2] = v >> 16;
+		*out = v >> 24;
+		return 3;
+	}
+	t = b0 == 0xf0 ? upper_idx4[(p[1] & 0x3f) << 6 | (p[2] & 0x3f)] : 0;
+	if (t == 255 || (b0 == 0xf4 && p[1] >= 0x90)) {
+		*out = 1;
+		return 1;
+	}
+	v = t == 0 ? b0 | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24 :
+	    upper_blk4[t][p[3] & 0x3f];
+	q[0] = v;
+	q[1] = v >> 8;
+	q[2] = v >> 16;
+	q[3] = v >> 24;
+	*out = 4;
+	return 4;
+}
+
 #endif

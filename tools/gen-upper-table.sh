@@ -89,8 +89,9 @@ END {
 		if (ulen(pairs[i]) != ulen(map[pairs[i]])) nchanging++
 	printf "const size_t upper_nlength_changing = %d;\n\n", nchanging
 
-	print "/* Two-byte sequences: 0 = overlong or length-changing. */"
-	print "const uint16_t upper_tab2[2048] = {"
+	print "/* Two-byte sequences: 0 = overlong or length-changing; two entries"
+	print "   of padding for 32-bit gathers of the last one. */"
+	print "const uint16_t upper_tab2[2048 + 2] = {"
 	for (cp = 0; cp < 2048; cp++) {
 		if (cp % 8 == 0) printf "\t"
 		u = up(cp)
@@ -101,6 +102,7 @@ END {
 		}
 		printf "%s,%s", v, (cp % 8 == 7) ? "\n" : " "
 	}
+	print "\t0x0000, 0x0000,"
 	print "};\n"
 
 	nb = 0
