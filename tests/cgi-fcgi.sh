@@ -143,6 +143,28 @@ expect bad "Status: 400 Bad Request" "$tmp/bad.body"
 log_grew "says 100, body 10" "100"
 pass "CONTENT_LENGTH 5 or 100 with a 10-byte body: 400, logged"
 
+# --- the peer goes away in the middle of the body -------------------------
+# The client sends half the body and is then killed: no answer can be
+# sent, the child logs the abort and goes on serving.
+# shellcheck disable=SC2086
+idle_fds=$(open_fds $children_before)
+{
+	printf 'only the first part'
+	wait_until 20 test -e "$tmp/abort.go"
+} | "$FCGI_CLIENT" "$sock" REQUEST_METHOD=POST CONTENT_LENGTH=100 \
+    >"$tmp/abort.out" 2>&1 &
+abort_pid=$!
+# shellcheck disable=SC2086
+wait_until 10 fds_above "$idle_fds" $children_before ||
+    fail "abort: no child accepted the request"
+kill -KILL "$abort_pid"
+touch "$tmp/abort.go"
+wait "$abort_pid"
+wait_until 10 sh -c "[ \$(wc -l <'$tmp/worker.log') -gt $log_lines ]" ||
+    fail "abort: no log line"
+log_grew "abort" "abort"
+pass "client gone in the middle of the body: logged, no crash"
+
 # --- still the same, healthy pool ----------------------------------------
 cgi_fcgi "$sock" REQUEST_METHOD=POST CONTENT_LENGTH=20 \
     <"$tmp/small.in" >"$tmp/small.out" || fail "after refusals: cgi-fcgi failed"

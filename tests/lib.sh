@@ -219,3 +219,9 @@ is_worker() { [ "$(ps -o comm= -p "$1")" = upcase-fcgi ]; }
 
 # count_children PID N: true when PID has exactly N children.
 count_children() { [ "$(children_of "$1" | wc -l)" -eq "$2" ]; }
+
+# open_fds PID...: how many fds these processes hold in all (Linux /proc).
+# A worker child holds one more while it has a connection.
+open_fds() { for _p; do ls "/proc/$_p/fd"; done | wc -l; }
+# fds_above N PID...: together they hold more than N fds.
+fds_above() { _n=$1; shift; [ "$(open_fds "$@")" -gt "$_n" ]; }

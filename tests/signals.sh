@@ -38,9 +38,42 @@ disjoint() {
 		for _b in $2; do [ "$_a" != "$_b" ] || return 1; done
 	done
 }
-# open_fds PID...: how many fds these processes hold in all.
-open_fds() {
-	for _p; do ls "/proc/$_p/fd"; done | wc -l
+
+# slow_start NAME: a request whose 23-byte body comes in two halves, the
+# second only once $tmp/NAME.go exists; returns once a child of the master
+# has accepted it (that child then holds one more fd).  Sets $slow_pid.
+slow_start() {
+	_children=$(children_of "$worker_pid")
+	# shellcheck disable=SC2086
+	_idle=$(open_fds $_children)
+	{
+		printf 'first half, '
+		wait_until 25 test -e "$tmp/$1.go"
+		printf 'second half'
+	} | fcgi_client "$sock" REQUEST_METHOD=POST CONTENT_LENGTH=23 \
+	    >"$tmp/$1.out" 2>"$tmp/$1.err" &
+	slow_pid=$!
+	# shellcheck disable=SC2086
+	wait_until 10 fds_above "$_idle" $_children ||
+	    fail "$1: no child accepted the request"
+}
+# slow_finish NAME: send the second half; the answer must be exact.
+slow_finish() {
+	gone "$slow_pid" && fail "$1: ended early: $(cat "$tmp/$1.out" "$tmp/$1.err")"
+	touch "$tmp/$1.go"
+	wait_until 10 gone "$slow_pid" || fail "$1: did not complete"
+	wait "$slow_pid" || fail "$1: failed: $(cat "$tmp/$1.err")"
+	printf 'Status: 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 23\r\n\r\nFIRST HALF, SECOND HALF' |
+	    cmp -s - "$tmp/$1.out" || fail "$1: answered: $(cat "$tmp/$1.out")"
+}
+# old_left "OLD PIDS": how many of these are still the master's children.
+old_left() {
+	_now=$(children_of "$worker_pid")
+	_k=0
+	for _a in $1; do
+		for _b in $_now; do [ "$_a" != "$_b" ] || _k=$((_k + 1)); done
+	done
+	echo $_k
 }
 
 # The master removes its socket on stop only where it may: give it a
@@ -79,39 +112,52 @@ all_gone $before || fail "SIGHUP: old children still running"
 serves "$sock" || fail "not serving after SIGHUP"
 pass "SIGHUP: all children replaced by new PIDs, still serving"
 
+# --- SIGHUP while a request is in flight ----------------------------------
+# The idle child is replaced at once, the busy one only after its answer.
+before=$(children_of "$worker_pid")
+slow_start hup
+kill -HUP "$worker_pid"
+one_left() {
+	count_children "$worker_pid" 2 && [ "$(old_left "$before")" -eq 1 ]
+}
+wait_until 10 one_left || fail "SIGHUP in flight: idle child not replaced: before $before, now $(children_of "$worker_pid")"
+sleep 0.5	# the busy child must not be stopped in the meantime
+[ "$(old_left "$before")" -eq 1 ] || fail "SIGHUP in flight: the busy child went away"
+slow_finish hup
+wait_until 10 replaced || fail "SIGHUP in flight: the busy child was not replaced after its answer"
+serves "$sock" || fail "not serving after SIGHUP in flight"
+pass "SIGHUP during a request: it completes, then its child is replaced too"
+
 # --- SIGTERM while a request is in flight --------------------------------
-# The client sends the params and half of the body, then waits for
-# $tmp/go before sending the rest.
 children=$(children_of "$worker_pid")
-# shellcheck disable=SC2086
-idle_fds=$(open_fds $children)
-{
-	printf 'first half, '
-	wait_until 20 test -e "$tmp/go"
-	printf 'second half'
-} | fcgi_client "$sock" REQUEST_METHOD=POST CONTENT_LENGTH=23 \
-    >"$tmp/slow.out" 2>"$tmp/slow.err" &
-client_pid=$!
-# A child holds one more fd once it has accepted the connection.
-# shellcheck disable=SC2086
-accepted() { [ "$(open_fds $children)" -gt "$idle_fds" ]; }
-wait_until 10 accepted ||
-    fail "no child accepted the slow request"
+slow_start term
 kill -TERM "$worker_pid"
 wait_until 10 grep -q 'stopping' "$tmp/worker.log" || fail "the master did not start stopping"
-sleep 1		# the master re-sends SIGTERM each second: let it, once
+sleep 1.2	# the master re-sends SIGTERM each second: let it, once
 ! gone "$worker_pid" || fail "the master exited with a request in flight"
-gone "$client_pid" && fail "the slow request ended early: $(cat "$tmp/slow.out" "$tmp/slow.err")"
-touch "$tmp/go"
-wait_until 10 gone "$client_pid" || fail "the slow request did not complete"
-wait "$client_pid" || fail "the slow request failed: $(cat "$tmp/slow.err")"
-printf 'Status: 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 23\r\n\r\nFIRST HALF, SECOND HALF' |
-    cmp -s - "$tmp/slow.out" || fail "in-flight request answered: $(cat "$tmp/slow.out")"
+slow_finish term
 stopped_with "$worker_pid" 0
 # shellcheck disable=SC2086
 all_gone $children || fail "children left after the master exited"
 [ ! -e "$sock" ] || fail "the master did not remove its socket"
 pass "SIGTERM during a request: it completes, then all exit, status 0, socket removed"
+
+# --- SIGTERM with a request stuck past -T ---------------------------------
+start_worker "$sock" -c 1 -T 1
+children=$(children_of "$worker_pid")
+slow_start stuck
+kill -TERM "$worker_pid"
+stopped_with "$worker_pid" 0
+# shellcheck disable=SC2086
+all_gone $children || fail "-T: the stuck child outlived the master"
+grep -q 'still busy' "$tmp/worker.log" || fail "-T: no log line about killing: $(cat "$tmp/worker.log")"
+wait_until 10 gone "$slow_pid" || fail "-T: the client still waits"
+# Let the writer go first: wait also waits for the rest of the pipeline.
+touch "$tmp/stuck.go"
+wait "$slow_pid"
+st=$?
+[ $st -eq 3 ] || fail "-T: the client ended with $st, want 3 (no answer)"
+pass "SIGTERM with a request stuck past -T 1: child killed, master exits 0"
 
 # --- SIGTERM while idle --------------------------------------------------
 start_worker "$sock" -c 3
