@@ -13,6 +13,12 @@
  *
  * Calls made from inside the C library itself are not wrapped and do not
  * come here; none happen on the request path.
+ *
+ * Under AddressSanitizer (--enable-sanitizers) the arena poisons what is
+ * not handed out -- block headers, the rounding slack, freed and rewound
+ * blocks -- so that ASan checks libfcgi's blocks here as it would on its
+ * own heap: its interceptors (memcpy, strlen, read...) and our
+ * instrumented code report overflows and uses after free or rewind.
  */
 #include <config.h>
 
@@ -20,6 +26,22 @@
 #include <string.h>
 
 #include "arena.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ASAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ASAN	1
+#endif
+#endif
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define arena_poison(p, n)	ASAN_POISON_MEMORY_REGION((p), (n))
+#define arena_unpoison(p, n)	ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define arena_poison(p, n)	do { } while (0)
+#define arena_unpoison(p, n)	do { } while (0)
+#endif
 
 #define ARENA_ALIGN	16
 
@@ -49,6 +71,7 @@ static struct arena_stats arena_counters;
 void
 arena_arm(void)
 {
+	arena_poison(arena_mem, sizeof(arena_mem));
 	arena_armed = 1;
 }
 
@@ -63,6 +86,7 @@ arena_rewind(void)
 {
 	arena_counters.reclaimed += arena_live;
 	arena_live = 0;
+	arena_poison(arena_mem, arena_top);
 	arena_top = 0;
 }
 
@@ -86,6 +110,26 @@ arena_block_of(void *p)
 	return (struct arena_block *)p - 1;
 }
 
+/* Block headers stay poisoned under ASan except while we use them. */
+static size_t
+arena_size_of(struct arena_block *b)
+{
+	size_t	 size;
+
+	arena_unpoison(b, sizeof(*b));
+	size = b->size;
+	arena_poison(b, sizeof(*b));
+	return size;
+}
+
+static void
+arena_set_size(struct arena_block *b, size_t size)
+{
+	arena_unpoison(b, sizeof(*b));
+	b->size = size;
+	arena_poison(b, sizeof(*b));
+}
+
 static void *
 arena_alloc(size_t n)
 {
@@ -100,11 +144,12 @@ arena_alloc(size_t n)
 	if (sizeof(arena_mem) - arena_top < sizeof(*b) + size)
 		return NULL;
 	b = (struct arena_block *)(arena_mem + arena_top);
-	b->size = size;
 	arena_top += sizeof(*b) + size;
 	arena_live++;
 	if (arena_top > arena_counters.high_water)
 		arena_counters.high_water = arena_top;
+	arena_set_size(b, size);
+	arena_unpoison(b + 1, n);
 	return b + 1;
 }
 
@@ -125,6 +170,7 @@ void
 __wrap_free(void *p)
 {
 	struct arena_block	*b;
+	size_t			 size;
 
 	if (p == NULL)
 		return;
@@ -133,9 +179,11 @@ __wrap_free(void *p)
 		return;
 	}
 	b = arena_block_of(p);
+	size = arena_size_of(b);
+	arena_poison(p, size);
 	arena_live--;
 	/* Popping the newest block lets a freed-then-refilled stream reuse it. */
-	if ((unsigned char *)p + b->size == arena_mem + arena_top)
+	if ((unsigned char *)p + size == arena_mem + arena_top)
 		arena_top = (size_t)((unsigned char *)b - arena_mem);
 }
 
@@ -158,28 +206,34 @@ __wrap_realloc(void *p, size_t n)
 {
 	struct arena_block	*b;
 	void			*q;
-	size_t			 size;
+	size_t			 size, old;
 
 	if (p == NULL)
 		return __wrap_malloc(n);
 	if (!arena_owns(p))
 		return __real_realloc(p, n);
 	b = arena_block_of(p);
+	old = arena_size_of(b);
 	size = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (size <= b->size)
+	if (size <= old) {
+		arena_poison(p, old);
+		arena_unpoison(p, n);
 		return p;
+	}
 	/* The newest block grows in place when the arena has room. */
-	if ((unsigned char *)p + b->size == arena_mem + arena_top &&
-	    size - b->size <= sizeof(arena_mem) - arena_top) {
-		arena_top += size - b->size;
-		b->size = size;
+	if ((unsigned char *)p + old == arena_mem + arena_top &&
+	    size - old <= sizeof(arena_mem) - arena_top) {
+		arena_top += size - old;
+		arena_set_size(b, size);
+		arena_unpoison(p, n);
 		if (arena_top > arena_counters.high_water)
 			arena_counters.high_water = arena_top;
 		return p;
 	}
 	if ((q = __wrap_malloc(n)) == NULL)
 		return NULL;
-	memcpy(q, p, b->size);
+	arena_unpoison(p, old);		/* the copy reads the rounding slack */
+	memcpy(q, p, old);
 	__wrap_free(p);
 	return q;
 }
