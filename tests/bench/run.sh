@@ -17,12 +17,13 @@
 # For every body size (GET, 128 B, 4 KiB, 64 KiB, 1 MiB) and connection
 # count it runs wrk on upcase, plain, upcase, plain... and reports medians
 # of requests/s and latency, non-2xx responses, the ratio, and CPU time
-# per request of each responder's process tree and of nginx.  Then heap
-# calls per request of both (mcount.so, at least 10,000 requests), each
-# child's VmRSS after 1,000 requests and after the run (--long: after
-# 200,000), and requests/s for 1, 2 and 4 children (up to twice the CPUs).
+# per request of each responder's process tree and of nginx.  Before that,
+# each child's VmRSS after 1,000 and after 200,000 requests of 128 B
+# (--long: 2,000,000; --quick: 1,000 only), and after the throughput runs.
+# Then requests/s for 1, 2 and 4 children (up to twice the CPUs), and heap
+# calls per request of both (mcount.so, at least 10,000 requests).
 #
-# Default ~4 minutes, --quick ~1 minute, --long adds a few minutes.  Every
+# Default ~5 minutes, --quick ~1 minute, --long ~8 minutes.  Every
 # wrk run is bounded in time, every loop in count; only the processes
 # started here are stopped.  Loopback only.
 set -u
@@ -68,11 +69,11 @@ done
 ncpu=$(nproc)
 case $mode in
 quick)	duration=1; rounds=3; conns_list="8"; alloc_min=10000
-	rss_long=0 ;;
+	rss_target=0 ;;
 long)	duration=3; rounds=3; conns_list="8 32"; alloc_min=10000
-	rss_long=200000 ;;
+	rss_target=2000000 ;;
 *)	duration=3; rounds=3; conns_list="8 32"; alloc_min=10000
-	rss_long=0 ;;
+	rss_target=200000 ;;
 esac
 sizes="0 128 4096 65536 1048576"
 children=$ncpu
@@ -193,8 +194,8 @@ tree_ticks() {
 # vmrss PID: VmRSS of each child of PID in KiB, space-separated.
 vmrss() {
 	for _p in $(children_of "$1"); do
-		awk '/^VmRSS:/ { printf "%s ", $2 }' "/proc/$_p/status"
-	done
+		awk '/^VmRSS:/ { print $2 }' "/proc/$_p/status"
+	done | tr '\n' ' ' | sed 's/ $//'
 }
 
 # --- load ---------------------------------------------------------------
@@ -278,10 +279,23 @@ start_responder plain "$children"
 check_answers
 log "nginx on $HTTP_LISTEN, $children children each"
 
-# Resident memory after 1,000 requests.
+# Resident memory after 1,000 requests, then after $rss_target (128 B):
+# the same requests again and again, so growth would be a leak.
 for name in upcase plain; do
 	requests "$name" 1000
 	eval "rss_1k_$name=\"\$(vmrss \"\$${name}_pid\")\""
+	served=1000
+	for _ in $(seq 400); do
+		[ "$served" -ge "$rss_target" ] && break
+		r=$(wrk_run "$name" 128 8 5)
+		wrk_ok "$r"
+		served=$((served + ${r%% *}))
+	done
+	if [ "$rss_target" -gt 0 ]; then
+		eval "rss_many_$name=\"\$(vmrss \"\$${name}_pid\")\""
+		eval "rss_many_n_$name=$served"
+		log "$name: VmRSS $(eval "echo \$rss_1k_$name") KiB after 1000 requests, $(eval "echo \$rss_many_$name") after $served"
+	fi
 done
 
 # Throughput matrix: interleaved rounds, each size and connection count.
@@ -300,24 +314,6 @@ done
 for name in upcase plain; do
 	eval "rss_end_$name=\"\$(vmrss \"\$${name}_pid\")\""
 done
-
-# --long: resident memory after 200,000 requests in all.
-if [ "$rss_long" -gt 0 ]; then
-	for name in upcase plain; do
-		served=$(awk -F'\t' -v n="$name" '$5 == n { s += $7 } END { printf "%d", s }' \
-		    "$outdir/results.tsv")
-		served=$((served + 1000))
-		for _ in $(seq 100); do
-			[ "$served" -ge "$rss_long" ] && break
-			r=$(wrk_run "$name" 128 8 10)
-			wrk_ok "$r"
-			served=$((served + ${r%% *}))
-		done
-		eval "rss_long_$name=\"\$(vmrss \"\$${name}_pid\")\""
-		eval "rss_long_n_$name=$served"
-		log "$name: $served requests served, VmRSS $(vmrss "$(eval echo "\$${name}_pid")")"
-	done
-fi
 stop_responder upcase
 stop_responder plain
 
@@ -425,12 +421,13 @@ row() {
 }
 
 rss_row() {
-	eval "_a=\${rss_1k_$1:-}; _b=\${rss_end_$1:-}; _c=\${rss_long_$1:-}; _cn=\${rss_long_n_$1:-}"
-	_n=$(awk -F'\t' -v n="$1" '$1 == "main" && $5 == n { s += $7 } END { printf "%d", s + 1000 }' \
+	eval "_a=\${rss_1k_$1:-}; _b=\${rss_end_$1:-}; _c=\${rss_many_$1:-}; _cn=\${rss_many_n_$1:-}"
+	_n=$(awk -F'\t' -v n="$1" '$1 == "main" && $5 == n { s += $7 } END { printf "%d", s }' \
 	    "$outdir/results.tsv")
-	printf '| %s | %s | %s (%s requests) |' "$1" "$_a" "$_b" "$_n"
-	if [ -n "$_c" ]; then printf ' %s (%s requests) |\n' "$_c" "$_cn"
-	else printf ' not measured (use --long) |\n'; fi
+	printf '| %s | %s |' "$1" "$_a"
+	if [ -n "$_c" ]; then printf ' %s (%s requests) |' "$_c" "$_cn"
+	else printf ' not measured (--quick) |'; fi
+	printf ' %s (%s more) |\n' "$_b" "$_n"
 }
 
 {
@@ -471,7 +468,7 @@ rss_row() {
 	echo
 	echo "## Resident memory of each child (VmRSS, KiB)"
 	echo
-	echo "| responder | after 1,000 requests | after the throughput runs | after 200,000 requests |"
+	echo "| responder | after 1,000 requests (128 B) | after $([ "$rss_target" -gt 0 ] && echo "$rss_target" || echo 200000) requests (128 B) | after the throughput runs (all sizes) |"
 	echo "|---|---|---|---|"
 	rss_row upcase
 	rss_row plain
