@@ -9,6 +9,19 @@ require NGINX
 require CURL
 require SPAWN_FCGI
 
+# The two deploy files must agree: the script's default socket is the
+# one nginx connects to, its default -m is nginx's body limit.
+script="$top_srcdir/deploy/spawn-fcgi/upcase-fcgi.sh"
+conf="$top_srcdir/deploy/nginx/upcase-fcgi.conf"
+default() { sed -n "s/^: \"\\\${$1=\(.*\)}\"\$/\1/p" "$script"; }
+[ -n "$(default UPCASE_FCGI_SOCKET)" ] || fail "no default socket in $script"
+grep -q "fastcgi_pass unix:$(default UPCASE_FCGI_SOCKET);" "$conf" ||
+    fail "deploy script socket $(default UPCASE_FCGI_SOCKET) is not nginx's fastcgi_pass"
+[ "$(default UPCASE_FCGI_MAX_BODY | tr 'M' 'm')" = \
+    "$(sed -n 's/^[[:space:]]*client_max_body_size \(.*\);$/\1/p' "$conf")" ] ||
+    fail "deploy script -m $(default UPCASE_FCGI_MAX_BODY) differs from nginx's client_max_body_size"
+pass "deploy files agree on the socket path and the body limit"
+
 sock="$tmp/fcgi.sock"
 UPCASE_FCGI_CHILDREN=3 UPCASE_FCGI_MAX_BODY=1M start_spawn_fcgi "$sock"
 wait_until 10 count_children "$worker_pid" 3 ||

@@ -170,6 +170,18 @@ all_gone $children || fail "idle SIGTERM: children left"
 [ ! -e "$sock" ] || fail "idle SIGTERM: socket not removed"
 pass "SIGTERM while idle: master and 3 children gone, status 0, socket removed"
 
+# SIGINT does the same (the shell starts background jobs with SIGINT
+# ignored: the worker must install its handler anyway).
+start_worker "$sock" -c 2
+wait_until 10 count_children "$worker_pid" 2 || fail "no 2 children"
+children=$(children_of "$worker_pid")
+kill -INT "$worker_pid"
+stopped_with "$worker_pid" 0
+# shellcheck disable=SC2086
+all_gone $children || fail "SIGINT: children left"
+[ ! -e "$sock" ] || fail "SIGINT: socket not removed"
+pass "SIGINT while idle: the same"
+
 # --- SIGKILL of the master: the children follow --------------------------
 start_worker "$sock" -c 2
 wait_until 10 count_children "$worker_pid" 2 || fail "no 2 children"
