@@ -190,8 +190,20 @@ kill -KILL "$worker_pid"
 # shellcheck disable=SC2086
 wait_until 10 all_gone $children ||
     fail "children $children outlived the SIGKILLed master by 10 s"
-wait "$worker_pid"
+wait "$worker_pid" 2>/dev/null	# status 137: killed
 pass "SIGKILL of the master: its children exit by themselves"
+
+# A busy orphan is told to stop (SIGTERM), not killed: it answers first.
+rm -f "$sock"
+start_worker "$sock" -c 1
+children=$(children_of "$worker_pid")
+slow_start orphan
+kill -KILL "$worker_pid"
+wait "$worker_pid" 2>/dev/null	# status 137: killed
+slow_finish orphan
+# shellcheck disable=SC2086
+wait_until 10 all_gone $children || fail "the orphaned child did not exit after its answer"
+pass "SIGKILL of the master during a request: the child answers, then exits"
 
 # --- the socket it left is stale: replaced; a live one is refused --------
 [ -S "$sock" ] || fail "expected the killed master's socket to remain"
@@ -201,6 +213,15 @@ serves "$sock" || fail "not serving on the replaced stale socket"
 pass "a stale socket file is replaced"
 
 live_pid=$worker_pid
+printf 'precious' >"$tmp/file"
+# shellcheck disable=SC2086
+"$WORKER" -f -s "$tmp/file" $as_user -c 1 >"$tmp/file.log" 2>&1 &
+file_pid=$!
+track_pid "$file_pid"
+stopped_with "$file_pid" 1
+[ "$(cat "$tmp/file")" = precious ] || fail "-s on a regular file: the file was replaced"
+grep -q 'not a socket' "$tmp/file.log" || fail "-s on a regular file: message: $(cat "$tmp/file.log")"
+pass "-s on a regular file: refused, exit 1, file untouched"
 # shellcheck disable=SC2086
 "$WORKER" -f -s "$sock" $as_user -c 1 >"$tmp/second.log" 2>&1 &
 second=$!
