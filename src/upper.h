@@ -18,10 +18,13 @@
 size_t	upper_capacity(size_t max_body);
 
 /*
- * Uppercase buf[0..len) in place with the Unicode simple uppercase mapping;
- * bytes that are not valid UTF-8 are left as they are.  cap is the size of
- * buf and must be at least upper_capacity(len).  Returns the output length,
- * which may differ from len.
+ * Uppercase buf[0..len) in place with the Unicode simple uppercase mapping
+ * (UnicodeData.txt field 12), code point by code point, without locale or
+ * context; bytes that are not valid UTF-8 are left as they are.  cap is the
+ * size of buf and must be at least upper_capacity(len).  Returns the output
+ * length, which may differ from len; nothing is allocated.  With a smaller
+ * cap nothing is written past it, but a code point that would not fit
+ * keeps its lower case.
  */
 size_t	upper_utf8(unsigned char *buf, size_t len, size_t cap);
 

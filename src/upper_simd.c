@@ -338,18 +338,24 @@ upper_avx2_body(struct upper_cursor *c, int moved)
 		 * overlaps a store only in part waits for it to retire.
 		 */
 		a = _mm256_loadu_si256((const __m256i *)(s + 1));
-		m = _mm256_movemask_epi8(upper_starts32(v, a,
-		    _mm256_loadu_si256((const __m256i *)(s + 2)),
-		    _mm256_loadu_si256((const __m256i *)(s + 3))));
-		_mm256_storeu_si256((__m256i *)d, upper_vec32(v));
-		/*
-		 * In place, CJK and Hangul need nothing: drop the starts of
-		 * their sequences unless one runs past the block.
-		 */
-		if (!moved)
-			m &= ~(upper_caseless3_32(v) & 0x3fffffffU);
 		b = upper_two_byte_starts32(v, a);
 		m2 = _mm256_movemask_epi8(b);
+		/* Without bytes >= E0 (Latin, Greek, Cyrillic) that is all. */
+		m = m2;
+		if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_max_epu8(v,
+		    _mm256_set1_epi8((char)0xe0)))) != 0) {
+			m = _mm256_movemask_epi8(upper_starts32(v, a,
+			    _mm256_loadu_si256((const __m256i *)(s + 2)),
+			    _mm256_loadu_si256((const __m256i *)(s + 3))));
+			/*
+			 * In place, CJK and Hangul need nothing: drop the
+			 * starts of their sequences unless one runs past the
+			 * block.
+			 */
+			if (!moved)
+				m &= ~(upper_caseless3_32(v) & 0x3fffffffU);
+		}
+		_mm256_storeu_si256((__m256i *)d, upper_vec32(v));
 		/*
 		 * Enough two-byte sequences to be worth the gathers (French
 		 * has a few per block, Russian 10 or more): they are done,
