@@ -4,7 +4,7 @@
  * upper_capacity(len) bytes at a varying alignment, must equal the plain
  * reference upper_ref() byte for byte; the --ascii kernels must equal a
  * byte loop; and a buffer smaller than upper_capacity() must never be
- * written past its end.  Build with tests/fuzz/build.sh.
+ * written past its end.  Build with tests/fuzz/build-upper.sh.
  */
 #include <stdint.h>
 #include <stdlib.h>

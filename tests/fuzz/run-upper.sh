@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/upcase-fuzz.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT
-sh "$here/build.sh" "$srcdir" "$work/fuzz-upper" || exit $?
+sh "$here/build-upper.sh" "$srcdir" "$work/fuzz-upper" || exit $?
 corpus=${UPPER_FUZZ_CORPUS:-$work/corpus}
 mkdir -p "$corpus"
 i=0
