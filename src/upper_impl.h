@@ -87,7 +87,8 @@ uint32_t upper_simple(uint32_t cp);
  * output length.  Slow and obviously correct; tests and the fuzzer hold the
  * fast paths to it.
  */
-size_t	upper_ref(unsigned char *out, const unsigned char *in, size_t len);
+size_t	upper_ref(unsigned char *out, const unsigned char *in,
+	    size_t len);
 
 /*
  * One sequence at s (s < end, *s >= 0x80) in the slow, general way:

@@ -157,7 +157,7 @@ upper_seq_at(unsigned char *q, const unsigned char *p, int moved,
 	if (b0 < 0xf0) {
 		t = upper_idx3[(b0 & 0x0f) << 6 | (p[1] & 0x3f)];
 		if (t == 0) {
-			/* Caseless (CJK...): in place there is nothing to do. */
+			/* Caseless (CJK...): in place nothing to do. */
 			if (moved) {
 				q[0] = b0;
 				q[1] = p[1];

@@ -133,8 +133,8 @@ END_TEST
 
 START_TEST(test_upper_ascii_mode_leaves_non_ascii_alone)
 {
-	unsigned char	 buf[] = "stra\xc3\x9f" "e \xc7\x86 \xc3\xa9t\xc3\xa9 "
-	    "\xd1\x8f \xc4\xb1 \xc9\x90 \xff";
+	unsigned char	 buf[] = "stra\xc3\x9f" "e \xc7\x86 "
+	    "\xc3\xa9t\xc3\xa9 \xd1\x8f \xc4\xb1 \xc9\x90 \xff";
 
 	upper_ascii(buf, sizeof(buf) - 1);
 	ck_assert_str_eq((char *)buf, "STRA\xc3\x9f" "E \xc7\x86 \xc3\xa9T"
@@ -366,7 +366,8 @@ START_TEST(test_upper_growing_body_fills_capacity_exactly)
 	ck_assert(in != NULL && want != NULL);
 	ncps = length_changing(cps, 64);
 	for (i = 0; i < ncps; i++) {
-		if (enc(want, cps[i]) != 2 || enc(want, upper_simple(cps[i])) != 3)
+		if (enc(want, cps[i]) != 2 ||
+		    enc(want, upper_simple(cps[i])) != 3)
 			continue;
 		for (m = MAX - 1; m <= MAX; m++) {
 			for (n = 0, wn = 0; n + 2 <= m; ) {
@@ -458,7 +459,8 @@ START_TEST(test_upper_invalid_utf8_at_every_offset)
 				if (tail) {
 					/* Then ɐ, which makes the tail move. */
 					memcpy(in + n, "\xc9\x90" "z", 3);
-					memcpy(want + wn, "\xe2\xb1\xaf" "Z", 4);
+					memcpy(want + wn,
+					    "\xe2\xb1\xaf" "Z", 4);
 					n += 3;
 					wn += 4;
 				}
@@ -575,6 +577,7 @@ START_TEST(test_upper_small_buffer_never_written_past_cap)
 }
 END_TEST
 
+/* The Check suite of the uppercase transform. */
 Suite *
 upper_suite(void)
 {
@@ -584,7 +587,8 @@ upper_suite(void)
 	tc = tcase_create("api");
 	tcase_add_test(tc, test_upper_capacity_covers_growth_and_slack);
 	tcase_add_test(tc, test_upper_version_is_unicode_15);
-	tcase_add_test(tc, test_upper_table_has_1450_mappings_31_changing_length);
+	tcase_add_test(tc,
+	    test_upper_table_has_1450_mappings_31_changing_length);
 	tcase_add_test(tc, test_upper_simple_mapping_known_cases);
 	suite_add_tcase(s, tc);
 

@@ -38,6 +38,7 @@ run(size_t k, const uint8_t *data, size_t len, size_t cap, size_t align,
 	return upper_utf8_with(kernels[k], *out, len, cap);
 }
 
+/* One input: every kernel against the reference; see the top of the file. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
