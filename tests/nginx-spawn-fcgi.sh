@@ -44,6 +44,20 @@ deploy_server_conf "$sock"
 grep -q 'client_max_body_size 1m;' "$tmp/server.conf" ||
     fail "deploy conf no longer sets client_max_body_size 1m"
 sed -i 's/client_max_body_size 1m;/client_max_body_size 2m;/' "$tmp/server.conf"
+# And one more location, /stream, where nginx passes the body on as it
+# arrives (fastcgi_request_buffering off), for the SIGTERM test at the end.
+[ "$(tail -n 1 "$tmp/server.conf")" = "}" ] || fail "deploy conf: server block does not end the file"
+sed -i '$d' "$tmp/server.conf"
+cat >>"$tmp/server.conf" <<NGINX
+	location /stream {
+		fastcgi_request_buffering off;
+		fastcgi_pass unix:$sock;
+		fastcgi_pass_request_headers off;
+		fastcgi_param REQUEST_METHOD \$request_method;
+		fastcgi_param CONTENT_LENGTH \$content_length;
+	}
+}
+NGINX
 render_nginx_conf "$tmp/server.conf"
 start_nginx
 
@@ -159,3 +173,32 @@ kill -0 "$worker_pid" || fail "the master died"
 if grep -Eq 'killed by signal|exited with status' "$tmp/worker.log"; then
 	fail "a child died: $(cat "$tmp/worker.log")"
 fi
+
+# SIGTERM to the master while a client uploads slowly (48 KiB at 16 KiB/s)
+# and nginx streams it to a child: the upload still gets its full answer,
+# then the master exits 0.
+head -c 49152 /dev/urandom | od -An -v -tx1 | tr -d ' \n' | head -c 49152 >"$tmp/slow.in"
+upcased "$tmp/slow.in" >"$tmp/slow.want"
+children=$(children_of "$worker_pid")
+# shellcheck disable=SC2086
+idle_fds=$(open_fds $children)
+http -H "Expect:" --limit-rate 16k --data-binary "@$tmp/slow.in" \
+    -o "$tmp/slow.out" -D "$tmp/slow.head" http://localhost/stream \
+    2>"$tmp/slow.err" &
+curl_pid=$!
+# shellcheck disable=SC2086
+wait_until 10 fds_above "$idle_fds" $children || fail "slow upload: no child accepted it"
+kill -TERM "$worker_pid"
+wait_until 10 grep -q stopping "$tmp/worker.log" ||
+    fail "slow upload: the master did not start stopping"
+# gone PID: no such process, or a zombie not yet reaped.
+gone() { ! ps -o stat= -p "$1" | grep -q '^[^Z]'; }
+wait_until 15 gone "$curl_pid" || fail "slow upload: curl still running after 15 s"
+wait "$curl_pid" || fail "slow upload: curl failed: $(cat "$tmp/slow.err")"
+status_is slow 200
+body_is slow "$tmp/slow.want"
+wait_until 15 gone "$worker_pid" || fail "the master did not exit after SIGTERM"
+wait "$worker_pid"
+st=$?
+[ $st -eq 0 ] || fail "the master exited with $st after SIGTERM"
+pass "SIGTERM during a slow streamed upload: it gets its full answer, the master exits 0"
