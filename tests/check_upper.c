@@ -552,6 +552,61 @@ START_TEST(test_upper_kernels_match_reference_on_random_input)
 END_TEST
 
 /*
+ * Running text in two-byte scripts (the AVX2 kernel gathers those blocks)
+ * and CJK (skipped in place), cut at every offset and length, so that a
+ * sequence straddles every block boundary; with and without a growing
+ * letter in front, which moves the tail.
+ */
+START_TEST(test_upper_running_text_matches_reference_at_every_cut)
+{
+	static const char *texts[] = {
+		"\xd0\xa1\xd1\x8a\xd0\xb5\xd1\x88\xd1\x8c \xd0\xb6"
+		    "\xd0\xb5 \xd0\xb5\xd1\x89\xd1\x91 \xd1\x8d\xd1\x82"
+		    "\xd0\xb8\xd1\x85 \xd0\xbc\xd1\x8f\xd0\xb3\xd0\xba"
+		    "\xd0\xb8\xd1\x85 \xd0\xb1\xd1\x83\xd0\xbb\xd0\xbe"
+		    "\xd0\xba, \xd0\xb4\xd0\xb0 \xd0\xb2\xd1\x8b\xd0\xbf"
+		    "\xd0\xb5\xd0\xb9 \xd1\x87\xd0\xb0\xd1\x8e.",
+		"\xce\xbb\xcf\x8c\xce\xb3\xce\xbf\xcf\x82 \xce\xba\xce"
+		    "\xb1\xce\xb9 \xcf\x88\xcf\x85\xcf\x87\xce\xae\xcf"
+		    "\x83\xce\xbf\xcf\x86\xcf\x8c\xcf\x82 \xce\xbe\xce"
+		    "\xad\xcf\x86\xcf\x89\xcf\x84\xce\xbf",
+		"Le c\xc5\x93ur d\xc3\xa9\xc3\xa7u, l'\xc3\xa2me na\xc3\xafve "
+		    "\xc3\xa0 No\xc3\xabl; gr\xc3\xb6\xc3\x9f" "er, "
+		    "\xc3\xbc\xc3\xa4\xc3\xb6\xc3\xbf",
+		"\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97\xe3\x81\x82\xea"
+		    "\xb0\x80\xed\x9e\xa3 abc \xef\xbd\x81\xef\xbd\x82"
+		    "\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97\xd0\xb0",
+	};
+	unsigned char	 in[400], want[600];
+	size_t		 t, len, tl, off, cut, n, wn, k, grow;
+
+	for (t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+		tl = strlen(texts[t]);
+		for (len = 0; len < 300; len += tl)
+			memcpy(in + len, texts[t], tl);
+		for (grow = 0; grow < 2; grow++) {
+			for (off = 0; off < 40; off++) {
+				for (cut = 100; cut < 160; cut++) {
+					n = 0;
+					if (grow) {
+						memcpy(want, "\xc9\x90", 2);
+						n = 2;
+					}
+					memcpy(want + n, in + off, cut);
+					n += cut;
+					wn = upper_ref(want + 300, want, n);
+					for (k = 0; k < NKERNELS; k++)
+						if (kernel_ok(k))
+							expect_k(k, want, n, n,
+							    want + 300, wn);
+				}
+			}
+		}
+	}
+}
+END_TEST
+
+/*
  * With a buffer smaller than upper_capacity() (a caller's bug) nothing is
  * written past cap and the output is still the input with every mapping
  * that fits applied.
@@ -607,6 +662,8 @@ upper_suite(void)
 	tcase_add_test(tc, test_upper_invalid_utf8_passes_through);
 	tcase_add_test(tc, test_upper_invalid_utf8_at_every_offset);
 	tcase_add_test(tc, test_upper_kernels_match_reference_on_random_input);
+	tcase_add_test(tc,
+	    test_upper_running_text_matches_reference_at_every_cut);
 	tcase_add_test(tc, test_upper_small_buffer_never_written_past_cap);
 	suite_add_tcase(s, tc);
 	return s;
