@@ -200,6 +200,7 @@ main(int argc, char **argv)
 	options_parse(argc, argv, &o);
 	log_init(o.foreground);
 	priv_lookup(o.user, o.group, &ids);
+	priv_check(&ids);
 
 	if (o.socket_path != NULL)
 		worker.listen_fd = listen_unix(o.socket_path, o.socket_mode,

@@ -48,11 +48,13 @@ priv_lookup(const char *user, const char *group, struct priv_ids *ids)
 }
 
 /*
- * Become ids for good.  As root, -u is required and may not name root;
- * without root, -u and -g must name the ids the process already has.
+ * Exit unless priv_drop() can succeed with ids: as root, -u is required
+ * and may not name root; without root, -u and -g must name the ids the
+ * process already has.  Called before the socket is bound, so that a
+ * refused start leaves no socket file behind.
  */
 void
-priv_drop(const struct priv_ids *ids)
+priv_check(const struct priv_ids *ids)
 {
 	if (geteuid() != 0) {
 		if ((ids->uid != (uid_t)-1 && ids->uid != geteuid()) ||
@@ -65,6 +67,15 @@ priv_drop(const struct priv_ids *ids)
 		    "(e.g. -u www-data), or start under spawn-fcgi -u");
 	if (ids->uid == 0)
 		fatalx("-u: refusing to serve requests as root");
+}
+
+/* Become ids for good (after priv_check() accepted them). */
+void
+priv_drop(const struct priv_ids *ids)
+{
+	priv_check(ids);
+	if (geteuid() != 0)
+		return;
 	if (setgroups(1, &ids->gid) == -1)
 		fatal("setgroups");
 	if (setresgid(ids->gid, ids->gid, ids->gid) == -1)

@@ -12,6 +12,7 @@ struct priv_ids {
 };
 
 void	priv_lookup(const char *, const char *, struct priv_ids *);
+void	priv_check(const struct priv_ids *);
 void	priv_drop(const struct priv_ids *);
 
 #endif

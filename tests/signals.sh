@@ -266,6 +266,23 @@ st=$?
 grep -q 'no listening socket' "$tmp/nosock.out" || fail "no socket: message: $(cat "$tmp/nosock.out")"
 pass "neither fd 0 a socket nor -s: exit 2 with a message"
 
+# A start refused for its user leaves no socket file: as root, no -u (or
+# -u root); without root, -u naming another user.
+if [ "$(id -u)" = 0 ]; then
+	set -- "" "-u root"
+else
+	set -- "-u 0"
+fi
+for args; do
+	# shellcheck disable=SC2086
+	"$WORKER" -f -s "$tmp/refused.sock" $args -c 1 </dev/null >"$tmp/refused.out" 2>&1
+	st=$?
+	[ $st -eq 1 ] || fail "user '$args': exit $st, want 1"
+	grep -q 'root' "$tmp/refused.out" || fail "user '$args': message: $(cat "$tmp/refused.out")"
+	[ ! -e "$tmp/refused.sock" ] || fail "user '$args': refused, but left a socket file behind"
+done
+pass "a start refused for its user: exit 1, a message, no socket file"
+
 for args in "-c 0" "-m 5x" "--no-such-option" "-c"; do
 	# shellcheck disable=SC2086
 	"$WORKER" $args -s "$tmp/never.sock" </dev/null >"$tmp/usage.out" 2>&1
