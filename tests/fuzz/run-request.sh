@@ -65,7 +65,7 @@ fi
 
 cd "$work"
 status=0
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=16} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/request/lsan.supp:print_suppressions=0} \
     ./fuzz_request -max_total_time="$seconds" -max_len=8192 -timeout=10 \

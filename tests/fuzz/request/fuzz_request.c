@@ -3,8 +3,9 @@
  * a FastCGI peer sends.  The harness owns a listening unix socket in a
  * temp dir, connects to it, writes the input, shuts down its sending side
  * and runs the daemon's own worker_once() (src/worker.c: wait, accept,
- * serve, finish) until the worker lets the connection go.  A drain thread
- * reads the replies so that the worker never blocks on a full socket.
+ * serve, finish) until the worker lets the connection go.  A drain thread,
+ * started once, reads the replies so that the worker never blocks on a
+ * full socket.
  *
  * The first input byte picks the options: bit 0 --ascii, bits 1-2 the -m
  * limit (4096, 200, 16 or 1 bytes).  The rest goes on the wire.
@@ -47,12 +48,14 @@
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+static void	*fuzz_drain(void *);
 
 static struct worker_config	 cfg;
 static struct sockaddr_un	 sun;
 static char			 dir[PATH_MAX];
 static int			 log_shown = -1;
 static const size_t		 limits[] = { 4096, 200, 16, 1 };
+static int			 to_drain[2], drained[2];	/* pipes */
 
 static void
 fuzz_log(const char *fmt, va_list ap)
@@ -143,6 +146,7 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	sigset_t	 none;
+	pthread_t	 drain;
 	const char	*t;
 	int		 fd;
 
@@ -170,6 +174,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	cfg.listen_fd = fd;
 	cfg.max_body = limits[0];	/* sizes the body buffer for good */
 	worker_init(&cfg);
+	/* Created now, the thread keeps the worker's stop signals blocked. */
+	if (pipe2(to_drain, O_CLOEXEC) == -1 ||
+	    pipe2(drained, O_CLOEXEC) == -1 ||
+	    pthread_create(&drain, NULL, fuzz_drain, NULL) != 0)
+		fatal("drain thread");
 	/* The worker blocks its stop signals; libFuzzer wants SIGINT. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -242,14 +251,20 @@ fuzz_known_crash(const uint8_t *d, size_t n)
 	return 0;
 }
 
+/* The drain thread: for each fd it is handed, read to EOF, then say so. */
 static void *
 fuzz_drain(void *arg)
 {
 	char	 buf[16384];
-	int	 fd = *(int *)arg;
+	int	 fd;
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		continue;
+	(void)arg;
+	while (read(to_drain[0], &fd, sizeof(fd)) == sizeof(fd)) {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			continue;
+		if (write(drained[1], "", 1) != 1)
+			break;
+	}
 	return NULL;
 }
 
@@ -273,7 +288,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pollfd	 pfd;
-	pthread_t	 drain;
+	char		 ack;
 	int		 fd, step;
 
 	if (size < 1 || size > FUZZ_MAX_INPUT)
@@ -290,8 +305,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fatal("connect %s", sun.sun_path);
 	fuzz_write_all(fd, data, size);
 	shutdown(fd, SHUT_WR);
-	if (pthread_create(&drain, NULL, fuzz_drain, &fd) != 0)
-		fatalx("pthread_create");
+	if (write(to_drain[1], &fd, sizeof(fd)) != sizeof(fd))
+		fatal("hand the connection to the drain thread");
 
 	/*
 	 * The worker is done with the connection once it has closed it:
@@ -309,7 +324,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (step == FUZZ_MAX_STEPS)
 		fatalx("the worker still holds the connection after %d steps",
 		    step);
-	pthread_join(drain, NULL);
+	if (read(drained[0], &ack, 1) != 1)
+		fatal("wait for the drain thread");
 	close(fd);
 	return 0;
 }
