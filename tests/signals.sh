@@ -1,9 +1,12 @@
 #!/bin/sh
 # The master/child lifecycle, on the worker's own -s socket and under
-# spawn-fcgi: a killed child is replaced; SIGHUP replaces every child;
-# SIGTERM stops everything with status 0, idle or after the request in
-# flight completes; children die with a SIGKILLed master; a live socket is
-# never taken over, a stale one is; startup and usage errors exit 2.
+# spawn-fcgi: a killed child is replaced; SIGHUP replaces every child, a
+# busy one after its answer; SIGTERM and SIGINT stop everything with
+# status 0, idle or after the request in flight completes (or past -T, by
+# SIGKILL); children follow a SIGKILLed master, a busy one after its
+# answer; a live socket or a regular file is never taken over (exit 1), a
+# stale socket is; a start refused for its user leaves no socket; no
+# socket and usage errors exit 2; --help and --version exit 0.
 . "$top_srcdir/tests/lib.sh"
 require CGI_FCGI
 [ -x "$FCGI_CLIENT" ] || fail "$FCGI_CLIENT not built (make check builds it)"
@@ -248,6 +251,7 @@ if [ -n "${SPAWN_FCGI:-}" ] && [ -x "$SPAWN_FCGI" ]; then
 	all_gone $children || fail "spawn-fcgi: children left after SIGTERM"
 	# The socket is spawn-fcgi's; the worker leaves it, the next start
 	# replaces it.
+	[ -S "$ssock" ] || fail "spawn-fcgi: the socket was removed on stop"
 	start_spawn_fcgi "$ssock"
 	serves "$ssock" || fail "spawn-fcgi: restart on the old socket does not serve"
 	kill -TERM "$worker_pid"
