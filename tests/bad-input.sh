@@ -158,6 +158,17 @@ grep -qx 'end 2 0 1' "$tmp/mpx.rep" ||
 expect mpx "200 OK" "FIRST-A"
 healthy second-request-id
 
+# libfcgi bug: an empty record of another request id leaves its "skip"
+# flag set, and the next record of the current request is dropped
+# (LIBFCGI.md 2.11).  CONTENT_LENGTH catches the loss: 400, not a short
+# 200.  (With CONTENT_LENGTH empty the loss goes unnoticed: only a peer
+# that multiplexes can cause it, and nginx never does.)
+printf 'begin 1\nparams 1 CONTENT_LENGTH=6\nparams-end 1\nstdin-end 2\nstdin 1 abc\nstdin 1 def\nstdin-end 1\n' |
+    raw skip-bug
+expect skip-bug "400 Bad Request" "400 Bad Request
+"
+healthy empty-record-of-another-id
+
 # --- oversized and numerous params ------------------------------------
 { echo 'begin 1'; echo 'param 1 HTTP_X_HUGE rep:1048576:h'
   echo 'params 1 CONTENT_LENGTH=8'; echo 'params-end 1'
@@ -252,6 +263,18 @@ healthy disconnect-mid-upload
 printf 'begin 1\nparams 1 CONTENT_LENGTH=%d\nparams-end 1\nstdin 1 rep:%d:r\nstdin-end 1\nread-bytes 100\nclose\n' \
     "$limit" "$limit" | raw gone-response
 healthy disconnect-mid-response
+
+# The client leaves right after sending: the worker's write fails and it
+# logs that the response was not delivered.  The client usually closes
+# before the worker writes; on a busy machine it may not, so try again.
+for _try in 1 2 3 4 5; do
+	printf 'begin 1\nparams 1 CONTENT_LENGTH=%d\nparams-end 1\nstdin 1 rep:%d:w\nstdin-end 1\nclose\n' \
+	    "$limit" "$limit" | raw gone-early
+	wait_until 2 grep -q 'not delivered' "$tmp/worker.log" && break
+done
+grep -q 'not delivered' "$tmp/worker.log" ||
+    fail "disconnect before the response: no 'not delivered' log line in 5 tries"
+healthy disconnect-before-response
 
 printf 'begin 1\nparams 1 CONTENT_LENGTH=5\nparams-end 1\nsleep 300\nstdin 1 slow\nsleep 300\nstdin 1 !\nstdin-end 1\n' |
     raw slow
