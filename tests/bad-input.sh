@@ -125,6 +125,16 @@ grep -qx 'record 11 0 8' "$tmp/unknown-mgmt.rep" ||
 expect unknown-mgmt "200 OK" "UNKN-A"
 healthy unknown-management-type
 
+# FCGI_GET_VALUES within bounds: libfcgi answers it itself (its fixed
+# values) and the request after it is served.
+{ echo 'get-values FCGI_MAX_CONNS FCGI_MAX_REQS FCGI_MPXS_CONNS NO_SUCH'; post 6 values; } |
+    raw get-values
+grep -qx 'value FCGI_MAX_CONNS=1' "$tmp/get-values.rep" &&
+    grep -qx 'value FCGI_MPXS_CONNS=0' "$tmp/get-values.rep" ||
+    fail "get-values: unexpected reply: $(cat "$tmp/get-values.rep")"
+expect get-values "200 OK" "VALUES"
+healthy get-values
+
 # With content, libfcgi leaves the content unread and takes it for the
 # next header: the connection is dropped, nothing is answered for it.
 { echo 'record 1 77 0 16 0 rep:16:x'; post 6 unkn-b; } |
