@@ -35,6 +35,7 @@ struct prefork_slot {
 	long long	 started_ms;
 	long long	 respawn_at_ms;	/* when an empty slot may be filled */
 	int		 young_deaths;	/* consecutive deaths soon after start */
+	int		 retiring;	/* told to stop by SIGHUP: not a crash */
 };
 
 static struct prefork_slot	 slots[PREFORK_MAX_CHILDREN];
@@ -87,6 +88,7 @@ static void
 prefork_child(const struct prefork_config *cfg, const sigset_t *orig)
 {
 	struct sigaction	 sa;
+	sigset_t		 stop_mask;
 	int			 sig;
 	static const int	 reset[] = { SIGCHLD, SIGHUP, SIGALRM,
 				     SIGTERM, SIGINT };
@@ -97,6 +99,15 @@ prefork_child(const struct prefork_config *cfg, const sigset_t *orig)
 	for (sig = 0; sig < (int)(sizeof(reset) / sizeof(reset[0])); sig++)
 		sigaction(reset[sig], &sa, NULL);
 	prefork_alarm_ms(0);
+	/*
+	 * Until the child has its own handlers, a stop signal must wait
+	 * (blocked) rather than kill it by default action; the child
+	 * unblocks it when it is ready to stop cleanly.
+	 */
+	stop_mask = *orig;
+	sigaddset(&stop_mask, SIGTERM);
+	sigaddset(&stop_mask, SIGINT);
+	sigaddset(&stop_mask, SIGHUP);
 #ifdef HAVE_PRCTL
 	/* An orphan must not keep serving; SIGTERM lets it finish first. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
@@ -104,7 +115,7 @@ prefork_child(const struct prefork_config *cfg, const sigset_t *orig)
 #endif
 	if (getppid() != master_pid)
 		_exit(0);
-	sigprocmask(SIG_SETMASK, orig, NULL);
+	sigprocmask(SIG_SETMASK, &stop_mask, NULL);
 	cfg->child_main(cfg->child_arg);
 	_exit(1);
 }
@@ -124,6 +135,7 @@ prefork_spawn(const struct prefork_config *cfg, struct prefork_slot *slot,
 		prefork_child(cfg, orig);
 	slot->pid = pid;
 	slot->started_ms = prefork_now_ms();
+	slot->retiring = 0;
 }
 
 static struct prefork_slot *
@@ -144,7 +156,8 @@ prefork_backoff_ms(struct prefork_slot *slot, long long now, int stopping)
 	long long	 delay = PREFORK_BACKOFF_MIN_MS;
 	int		 i;
 
-	if (stopping || now - slot->started_ms >= PREFORK_YOUNG_MS) {
+	if (stopping || slot->retiring ||
+	    now - slot->started_ms >= PREFORK_YOUNG_MS) {
 		slot->young_deaths = 0;
 		return 0;
 	}
@@ -172,7 +185,7 @@ prefork_reap(int stopping)
 		delay = prefork_backoff_ms(slot, now, stopping);
 		slot->pid = 0;
 		slot->respawn_at_ms = now + delay;
-		if (stopping)
+		if (stopping || slot->retiring)
 			continue;
 		if (WIFSIGNALED(status))
 			log_warnx("child %ld killed by signal %d; respawning "
@@ -212,6 +225,19 @@ prefork_alive(void)
 		if (slots[i].pid != 0)
 			n++;
 	return n;
+}
+
+/* SIGHUP: ask every child to finish its request and make way for a new one. */
+static void
+prefork_retire_all(void)
+{
+	int	 i;
+
+	for (i = 0; i < nslots; i++)
+		if (slots[i].pid != 0) {
+			slots[i].retiring = 1;
+			kill(slots[i].pid, SIGTERM);
+		}
 }
 
 static void
@@ -317,7 +343,7 @@ prefork_run(const struct prefork_config *cfg)
 			got_hup = 0;
 			log_info("SIGHUP: replacing %d children",
 			    prefork_alive());
-			prefork_signal_all(SIGTERM);
+			prefork_retire_all();
 		}
 	}
 	prefork_stop(cfg, &wait_mask);

@@ -131,6 +131,23 @@ wait_until 10 replaced || fail "SIGHUP in flight: the busy child was not replace
 serves "$sock" || fail "not serving after SIGHUP in flight"
 pass "SIGHUP during a request: it completes, then its child is replaced too"
 
+# --- repeated SIGHUPs are not a crash loop -------------------------------
+# Children told to go by SIGHUP are replaced at once, however young: seven
+# SIGHUPs in a row, each as soon as the last replacement is there, each
+# done within 1 s.  (A crash back-off would wait 100 ms, 200 ms, ... 3.2 s.)
+lines=$(wc -l <"$tmp/worker.log")
+for round in 1 2 3 4 5 6 7; do
+	before=$(children_of "$worker_pid")
+	kill -HUP "$worker_pid"
+	wait_until 1 replaced ||
+	    fail "SIGHUP round $round: children not replaced within 1 s"
+done
+serves "$sock" || fail "not serving after seven SIGHUPs"
+tail -n +"$((lines + 1))" "$tmp/worker.log" >"$tmp/hup-burst.log"
+! grep -E 'killed by signal|respawning' "$tmp/hup-burst.log" ||
+    fail "SIGHUPs were logged as crashes (above)"
+pass "seven SIGHUPs in a row: each replacement within 1 s, no crash lines"
+
 # --- SIGTERM while a request is in flight --------------------------------
 children=$(children_of "$worker_pid")
 slow_start term
