@@ -191,10 +191,13 @@ tree_ticks() {
 	done | awk '{ t += $12 + $13 + $14 + $15 } END { printf "%d\n", t }'
 }
 
-# vmrss PID: VmRSS of each child of PID in KiB, space-separated.
+# vmrss PID: VmRSS of each child of PID in KiB, space-separated, with the
+# anonymous part (heap, stack, buffers), where a leak would show; the rest
+# is file pages such as code run for the first time.
 vmrss() {
 	for _p in $(children_of "$1"); do
-		awk '/^VmRSS:/ { print $2 }' "/proc/$_p/status"
+		awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 }
+		    END { printf "%s (anon %s)\n", r, a }' "/proc/$_p/status"
 	done | tr '\n' ' ' | sed 's/ $//'
 }
 
@@ -466,7 +469,7 @@ rss_row() {
 	echo "|---|---|---|---|---|---|---|---|"
 	awk -F'\t' '{ printf "| %s | %d | **%s** | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$tmp/alloc.tsv"
 	echo
-	echo "## Resident memory of each child (VmRSS, KiB)"
+	echo "## Resident memory of each child (VmRSS, KiB; in parentheses RssAnon, where a leak would show)"
 	echo
 	echo "| responder | after 1,000 requests (128 B) | after $([ "$rss_target" -gt 0 ] && echo "$rss_target" || echo 200000) requests (128 B) | after the throughput runs (all sizes) |"
 	echo "|---|---|---|---|"
