@@ -149,10 +149,13 @@ fuzz_cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	const int	 nsigs = (int)(sizeof(sigs) / sizeof(sigs[0]));
+	struct sigaction saved[sizeof(sigs) / sizeof(sigs[0])];
 	sigset_t	 none;
 	pthread_t	 drain;
 	const char	*t;
-	int		 fd;
+	int		 fd, i;
 
 	(void)argc;
 	(void)argv;
@@ -178,7 +181,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fatal("listening socket %s", sun.sun_path);
 	cfg.listen_fd = fd;
 	cfg.max_body = limits[0];	/* sizes the body buffer for good */
+	for (i = 0; i < nsigs; i++)
+		sigaction(sigs[i], NULL, &saved[i]);
 	worker_init(&cfg);
+	/* libFuzzer's own SIGINT/SIGTERM handling, not the worker's stop. */
+	for (i = 0; i < nsigs; i++)
+		sigaction(sigs[i], &saved[i], NULL);
 	/* Created now, the thread keeps the worker's stop signals blocked. */
 	if (pipe2(to_drain, O_CLOEXEC) == -1 ||
 	    pipe2(drained, O_CLOEXEC) == -1 ||
