@@ -18,8 +18,8 @@
  * Random bytes do change length: each call gets a fresh copy, which is not
  * timed.  Time is the thread's CPU time, so that time spent descheduled
  * on a busy machine does not count (cache and memory-bus contention still
- * do).  Kernels are interleaved round-robin; the figure is the median of
- * the samples over all rounds.
+ * do).  Kernels are interleaved round-robin, rounds are outermost; the
+ * figure is the median of the samples over all rounds.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -37,12 +37,16 @@ static const char *const texts[][2] = {
 	  "FastCGI worker reads request bodies and writes them back in "
 	  "capital letters, 1234567890 times a day (or so). " },
 	{ "French/German",
-	  "Le c\u0153ur d\u00e9\u00e7u mais l'\u00e2me plut\u00f4t na\u00efve, "
-	  "Lou\u00ffs r\u00eava d'\u00eatre \u00e0 No\u00ebl o\u00f9 un "
-	  "z\u00e9phyr ha\u00ef lui vaut le go\u00fbt de la f\u00eate. "
-	  "Falsches \u00dcben von Xylophonmusik qu\u00e4lt jeden "
-	  "gr\u00f6\u00dferen Zwerg, sagt die Stra\u00dfenbahnfahrerin "
-	  "aus M\u00fcnchen am Wochenende. " },
+	  "Le matin, nous avons pris le train pour Lyon. La ville "
+	  "\u00e9tait calme et les rues \u00e9taient encore "
+	  "mouill\u00e9es par la pluie de la nuit. Apr\u00e8s le "
+	  "d\u00e9jeuner, nous sommes all\u00e9s au mus\u00e9e, puis "
+	  "nous avons march\u00e9 le long du fleuve jusqu'\u00e0 la "
+	  "cath\u00e9drale. Am Nachmittag fuhren wir mit dem Zug nach "
+	  "M\u00fcnchen. Die Stadt war ruhig, und auf dem Marktplatz "
+	  "verkauften die H\u00e4ndler frisches Gem\u00fcse und Brot. "
+	  "Sp\u00e4ter gingen wir durch den Englischen Garten und "
+	  "tranken Kaffee in einem kleinen Caf\u00e9 an der Stra\u00dfe. " },
 	{ "Russian",
 	  "\u0421\u044a\u0435\u0448\u044c \u0436\u0435 \u0435\u0449\u0451 "
 	  "\u044d\u0442\u0438\u0445 \u043c\u044f\u0433\u043a\u0438\u0445 "
@@ -216,6 +220,7 @@ int
 main(int argc, char *argv[])
 {
 	static double	 res[NSIZES][NTEXTS][NK][64];
+	int		 nreps[NSIZES][NTEXTS];
 	unsigned char	*src, *buf, *dst;
 	const char	*gofile = NULL;
 	size_t		 s, t, n, cap, nonascii, i;
@@ -249,29 +254,44 @@ main(int argc, char *argv[])
 	if (src == NULL || buf == NULL || dst == NULL)
 		return 1;
 
+	/* Calibrate: about 5 ms per sample of the slowest kernel. */
 	for (s = 0; s < NSIZES; s++) {
 		n = sizes[s];
 		for (t = 0; t < NTEXTS; t++) {
 			fill(src, n, t);
-			fresh = texts[t][1] == NULL;
 			memcpy(buf, src, n);
-			/* Warm up; also checks the length claim above. */
+			/* Also checks the claim about length above. */
 			if (upper_utf8(buf, n, upper_capacity(n)) != n &&
-			    !fresh) {
+			    texts[t][1] != NULL) {
 				fprintf(stderr, "text %zu changes length\n", t);
 				return 1;
 			}
 			memcpy(buf, src, n);
 			one = sample(K_SCALAR, src, buf, dst, n,
-			    upper_capacity(n), fresh, 1);
+			    upper_capacity(n), texts[t][1] == NULL, 1);
 			reps = 5e-3 / (one > 1e-9 ? one : 1e-9);
-			reps = reps < 1 ? 1 : reps > 100000 ? 100000 : reps;
-			for (r = 0; r < rounds; r++)
+			nreps[s][t] = reps < 1 ? 1 : reps > 100000 ? 100000 :
+			    reps;
+		}
+	}
+	/*
+	 * Rounds outermost, so that each figure's samples are spread over
+	 * the whole run and a burst of load elsewhere hits few of them.
+	 */
+	for (r = 0; r < rounds; r++) {
+		for (s = 0; s < NSIZES; s++) {
+			n = sizes[s];
+			for (t = 0; t < NTEXTS; t++) {
+				fill(src, n, t);
+				fresh = texts[t][1] == NULL;
+				memcpy(buf, src, n);
+				upper_utf8(buf, n, upper_capacity(n));
 				for (k = 0; k < NK; k++)
 					res[s][t][k][r] = sample(k, src, buf,
 					    dst, n, upper_capacity(n), fresh,
-					    k == K_SCALAR ? reps :
-					    reps * 4);
+					    k == K_SCALAR ? nreps[s][t] :
+					    nreps[s][t] * 4);
+			}
 		}
 	}
 
