@@ -231,8 +231,12 @@ upper_kernel_sse2(struct upper_cursor *c, int moved)
  * the two output bytes for all 32 positions (an index made of any two
  * bytes is within the table), keep the first byte at leads and the second
  * after them, uppercase ASCII, leave other bytes, store.  A lead at byte 31
- * has its continuation at byte 32, written as well.  Returns 0 without
- * writing anything if a code point here changes length (table entry 0).
+ * has its continuation at byte 32, written as well.  In place, the block
+ * may hold a code point that changes length before some of these: then
+ * they are uppercased again after the tail moved, which changes nothing
+ * because no uppercase letter has an uppercase mapping of its own
+ * (tools/gen-upper-table.sh checks).  Returns 0 without writing anything
+ * if a two-byte code point here changes length (table entry 0).
  */
 __attribute__((target("avx2,popcnt"))) UPPER_INLINE int
 upper_avx2_two_byte(unsigned char *d, const unsigned char *s, __m256i v,

@@ -174,6 +174,24 @@ START_TEST(test_upper_table_has_1450_mappings_31_changing_length)
 }
 END_TEST
 
+/*
+ * No uppercase letter has an uppercase mapping of its own: the AVX2 kernel
+ * relies on it when it uppercases text twice.
+ */
+START_TEST(test_upper_mapping_is_idempotent)
+{
+	size_t	 i;
+	uint32_t u;
+
+	for (i = 0; i < upper_npairs; i++) {
+		u = upper_pairs[i][1];
+		ck_assert_msg(upper_simple(u) == u, "U+%04X -> U+%04X -> U+%04X",
+		    (unsigned)upper_pairs[i][0], (unsigned)u,
+		    (unsigned)upper_simple(u));
+	}
+}
+END_TEST
+
 START_TEST(test_upper_simple_mapping_known_cases)
 {
 	static const uint32_t cases[][2] = {
@@ -645,6 +663,7 @@ upper_suite(void)
 	tcase_add_test(tc,
 	    test_upper_table_has_1450_mappings_31_changing_length);
 	tcase_add_test(tc, test_upper_simple_mapping_known_cases);
+	tcase_add_test(tc, test_upper_mapping_is_idempotent);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("ascii");
