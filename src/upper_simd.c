@@ -132,6 +132,19 @@ upper_two_byte_starts32(__m256i v0, __m256i v1)
 	    _mm256_add_epi8(v0, _mm256_set1_epi8(0x80 - 0xc2))));
 }
 
+/* upper_caseless3_32() for 16 bytes. */
+UPPER_INLINE unsigned
+upper_caseless3_16(__m128i v)
+{
+	__m128i	 a, b;
+
+	a = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x80 - 0xe3)),
+	    _mm_set1_epi8(-128 + 7));
+	b = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x80 - 0xeb)),
+	    _mm_set1_epi8(-128 + 3));
+	return _mm_movemask_epi8(_mm_or_si128(a, b));
+}
+
 /*
  * The sequences of one block whose start positions are the bits of m.
  * The block (s[0..W) read, d[0..W) written with its ASCII uppercased) is
@@ -197,6 +210,9 @@ upper_sse2_blocks(unsigned char **dp, const unsigned char **sp,
 		    _mm_loadu_si128((const __m128i *)(*sp + 1)),
 		    _mm_loadu_si128((const __m128i *)(*sp + 2)),
 		    _mm_loadu_si128((const __m128i *)(*sp + 3))));
+		/* In place, skip CJK and Hangul (see upper_avx2_body()). */
+		if (!moved)
+			m &= ~(upper_caseless3_16(v) & 0x3fffU);
 		_mm_storeu_si128((__m128i *)*dp, upper_vec16(v));
 		if (upper_block_seqs(dp, sp, m, 16, moved))
 			return 1;
