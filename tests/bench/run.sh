@@ -440,7 +440,7 @@ rss_row() {
 	echo "- Run: $started to $finished, mode \`$mode\` (\`tests/bench/run.sh$flag\`)"
 	echo "- Machine: $ncpu CPUs ($(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')), kernel $(uname -r), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
 	echo "- Load average (1/5/15 min) at start: $load_start; at end: $load_end. The machine may be shared: figures are noisy; rounds are interleaved (upcase, plain, upcase, ...) and medians reported."
-	echo "- Software: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $("$WRK" -v 2>&1 | head -1 | cut -d' ' -f1-2), upcase-fcgi $("$WORKER" -V 2>&1 | head -1)"
+	echo "- Software: $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $("$WRK" -v 2>&1 | head -1 | cut -d' ' -f1-2), $("$WORKER" -V 2>&1 | head -1)"
 	echo "- Setup: nginx, 1 worker process, TCP 127.0.0.1, stock \`fastcgi_params\` (request headers passed), \`fastcgi_buffers 64 32k\`, no temp files; each responder started by \`spawn-fcgi -n\` on a unix socket with \`-c $children\` (upcase-fcgi: the allocation arena build, UTF-8 mode, \`-m 1M\`). wrk: 1 thread, keep-alive, ${duration} s per run, $rounds rounds; body: ASCII text (lowercase), echoed back uppercased (upcase) or unchanged (plain)."
 	echo
 	echo "## Throughput and latency (medians of $rounds rounds)"
