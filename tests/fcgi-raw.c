@@ -233,7 +233,12 @@ pump_input(int wait_ms)
 	parse_records();
 }
 
-/* Send all of p, reading the answer meanwhile so that neither side blocks. */
+/*
+ * Send all of p, reading the answer meanwhile so that neither side blocks.
+ * Write first and poll only on EAGAIN: a unix socket polls writable only
+ * while less than a quarter of its buffer is in use, though a write of
+ * what fits would still succeed.
+ */
 static void
 send_bytes(const unsigned char *p, size_t len)
 {
@@ -241,29 +246,29 @@ send_bytes(const unsigned char *p, size_t len)
 	ssize_t		 n;
 
 	while (len > 0 && !write_failed) {
-		if (ms_left() == 0) {
-			state = CONN_TIMEOUT;
-			return;
-		}
-		pfd.fd = sock;
-		pfd.events = POLLOUT | (state == CONN_OPEN ? POLLIN : 0);
-		if (poll(&pfd, 1, ms_left()) <= 0)
-			continue;
-		if (pfd.revents & POLLIN)
+		if ((n = write(sock, p, len)) >= 0) {
+			p += n;
+			len -= (size_t)n;
 			pump_input(0);
-		if (!(pfd.revents & (POLLOUT | POLLERR | POLLHUP)))
 			continue;
-		if ((n = write(sock, p, len)) == -1) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
 			fprintf(report, "write-error %s\n", errno == EPIPE ?
 			    "EPIPE" : errno == ECONNRESET ? "ECONNRESET" :
 			    strerror(errno));
 			write_failed = 1;
 			return;
 		}
-		p += n;
-		len -= (size_t)n;
+		if (ms_left() == 0) {
+			state = CONN_TIMEOUT;
+			return;
+		}
+		pfd.fd = sock;
+		pfd.events = POLLOUT | (state == CONN_OPEN ? POLLIN : 0);
+		if (poll(&pfd, 1, ms_left()) > 0 && (pfd.revents & POLLIN))
+			pump_input(0);
 	}
 }
 
