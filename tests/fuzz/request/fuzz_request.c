@@ -73,17 +73,20 @@ fuzz_log(const char *fmt, va_list ap)
 		fprintf(stderr, "upcase-fcgi: %s\n", line);
 }
 
+/* No log destination to choose: lines go through fuzz_log(). */
 void
 log_init(int to_stderr)
 {
 	(void)to_stderr;
 }
 
+/* Nothing changes when serving starts. */
 void
 log_serving(void)
 {
 }
 
+/* A warning with errno: formatted, then dropped or shown. */
 void
 log_warn(const char *fmt, ...)
 {
@@ -94,6 +97,7 @@ log_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A warning: formatted, then dropped or shown. */
 void
 log_warnx(const char *fmt, ...)
 {
@@ -104,6 +108,7 @@ log_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Information: formatted, then dropped or shown. */
 void
 log_info(const char *fmt, ...)
 {
@@ -114,6 +119,7 @@ log_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A child would exit here; no input may cause that, so it is a finding. */
 void
 fatal(const char *fmt, ...)
 {
@@ -126,6 +132,7 @@ fatal(const char *fmt, ...)
 	abort();
 }
 
+/* As fatal(). */
 void
 fatalx(const char *fmt, ...)
 {
@@ -350,6 +357,7 @@ fuzz_write_all(int fd, const uint8_t *p, size_t n)
 	}
 }
 
+/* One input: connect, send it all, let the worker serve until it lets go. */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
