@@ -1,18 +1,18 @@
 /*
- * A bump allocator behind GNU ld's --wrap=malloc,free,calloc,realloc.
+ * A bump allocator for libfcgi.
  *
  * libfcgi allocates 12 + N blocks inside every FCGX_Accept_r and frees them
- * all in FCGX_Finish_r.  With libfcgi.a linked statically, its calls (and
- * ours: this program makes none after startup) arrive here.  Until
+ * all in FCGX_Finish_r.  The daemon links a copy of libfcgi.a in which
+ * objcopy renamed malloc, free, calloc and realloc to the arena_ functions
+ * below, so libfcgi's calls -- and only those -- arrive here.  Our own code
+ * still calls the C library, where the allocation test would see it (it
+ * makes no call after startup).  Until
  * arena_arm(), everything goes to the C heap, so startup allocations such
  * as libfcgi's one-time tables live there.  Afterwards blocks are carved
  * from a static array and the worker rewinds it after each request, when
  * libfcgi holds no pointer into it.  A request that needs more than the
  * arena (thousands of huge params) is still served: the excess goes to the
  * C heap and is counted, never refused here.
- *
- * Calls made from inside the C library itself are not wrapped and do not
- * come here; none happen on the request path.
  *
  * Under AddressSanitizer (--enable-sanitizers) the arena poisons what is
  * not handed out -- block headers, the rounding slack, freed and rewound
@@ -23,6 +23,7 @@
 #include <config.h>
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
@@ -51,14 +52,11 @@ struct arena_block {
 	size_t		 unused;
 };
 
-void	*__real_malloc(size_t);
-void	 __real_free(void *);
-void	*__real_calloc(size_t, size_t);
-void	*__real_realloc(void *, size_t);
-void	*__wrap_malloc(size_t);
-void	 __wrap_free(void *);
-void	*__wrap_calloc(size_t, size_t);
-void	*__wrap_realloc(void *, size_t);
+/* What the renamed libfcgi.a calls instead of malloc, free, ... */
+void	*arena_malloc(size_t);
+void	 arena_free(void *);
+void	*arena_calloc(size_t, size_t);
+void	*arena_realloc(void *, size_t);
 
 static unsigned char arena_mem[ARENA_BYTES]
     __attribute__((aligned(ARENA_ALIGN)));
@@ -154,20 +152,20 @@ arena_alloc(size_t n)
 }
 
 void *
-__wrap_malloc(size_t n)
+arena_malloc(size_t n)
 {
 	void	*p;
 
 	if (!arena_armed)
-		return __real_malloc(n);
+		return malloc(n);
 	if ((p = arena_alloc(n)) != NULL)
 		return p;
 	arena_counters.overflows++;
-	return __real_malloc(n);
+	return malloc(n);
 }
 
 void
-__wrap_free(void *p)
+arena_free(void *p)
 {
 	struct arena_block	*b;
 	size_t			 size;
@@ -175,7 +173,7 @@ __wrap_free(void *p)
 	if (p == NULL)
 		return;
 	if (!arena_owns(p)) {
-		__real_free(p);
+		free(p);
 		return;
 	}
 	b = arena_block_of(p);
@@ -188,30 +186,30 @@ __wrap_free(void *p)
 }
 
 void *
-__wrap_calloc(size_t n, size_t m)
+arena_calloc(size_t n, size_t m)
 {
 	void	*p;
 
 	if (!arena_armed)
-		return __real_calloc(n, m);
+		return calloc(n, m);
 	if (m != 0 && n > SIZE_MAX / m)
 		return NULL;
-	if ((p = __wrap_malloc(n * m)) != NULL && arena_owns(p))
+	if ((p = arena_malloc(n * m)) != NULL && arena_owns(p))
 		memset(p, 0, n * m);	/* a rewound arena is not zeroed */
 	return p;
 }
 
 void *
-__wrap_realloc(void *p, size_t n)
+arena_realloc(void *p, size_t n)
 {
 	struct arena_block	*b;
 	void			*q;
 	size_t			 size, old;
 
 	if (p == NULL)
-		return __wrap_malloc(n);
+		return arena_malloc(n);
 	if (!arena_owns(p))
-		return __real_realloc(p, n);
+		return realloc(p, n);
 	b = arena_block_of(p);
 	old = arena_size_of(b);
 	size = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
@@ -230,10 +228,11 @@ __wrap_realloc(void *p, size_t n)
 			arena_counters.high_water = arena_top;
 		return p;
 	}
-	if ((q = __wrap_malloc(n)) == NULL)
+	if ((q = arena_malloc(n)) == NULL)
 		return NULL;
-	arena_unpoison(p, old);		/* the copy reads the rounding slack */
+	/* The copy below reads the rounding slack too. */
+	arena_unpoison(p, old);
 	memcpy(q, p, old);
-	__wrap_free(p);
+	arena_free(p);
 	return q;
 }

@@ -1,7 +1,7 @@
 /*
  * The allocation arena that serves libfcgi's per-request malloc calls, so
  * that a request makes no call into the C library's heap.  Linked only
- * when configure found libfcgi.a and GNU ld's --wrap (HAVE_ARENA).
+ * when configure found libfcgi.a and objcopy (HAVE_ARENA).
  */
 #ifndef ARENA_H
 #define ARENA_H
