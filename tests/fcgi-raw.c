@@ -11,14 +11,14 @@
  *	hex:414243	bytes in hex
  *	@path		the contents of a file
  *	rep:N:text	text repeated to exactly N bytes
- *	text		the rest of the line, with \n \r \t \s \\ \xHH escapes
+ *	text		the rest of the line; escapes \n \r \t \s \\ \xHH
  *
- *	begin ID [ROLE [FLAGS]]		FCGI_BEGIN_REQUEST (responder, 0)
+ *	begin ID [ROLE [FLAGS]]		FCGI_BEGIN_REQUEST (default 1, 0)
  *	params ID NAME=VALUE ...	one pair per word (escapes allowed)
  *	param ID NAME DATA		one pair with a DATA value
- *	params-rep ID COUNT NAME VALUE	COUNT pairs NAME0=VALUE, NAME1=...
+ *	params-rep ID COUNT NAME VALUE	NAME0=VALUE ... NAME<COUNT-1>
  *	params-end ID			the empty FCGI_PARAMS record
- *	stdin ID DATA			FCGI_STDIN records (split at 65535)
+ *	stdin ID DATA			FCGI_STDIN records, split at 65535
  *	stdin-end ID			the empty FCGI_STDIN record
  *	abort ID			FCGI_ABORT_REQUEST
  *	get-values NAME ...		FCGI_GET_VALUES (request id 0)
@@ -27,9 +27,9 @@
  *	raw DATA			bytes as they are
  *	sleep MS
  *	shutdown			no more sending (shutdown SHUT_WR)
- *	read-bytes N			read N response bytes before going on
- *	expect-end N			read until N FCGI_END_REQUEST in all
- *	close				close at once and exit 0, reading nothing
+ *	read-bytes N			read N response bytes, then go on
+ *	expect-end N			read until N END_REQUESTs in all
+ *	close				close at once, exit 0, read nothing
  *
  * After the script it reads until the server closes the connection.
  * FCGI_STDOUT content goes to stdout, byte for byte.  The report (stderr,
@@ -115,7 +115,7 @@ static void
 buf_add(struct buf *b, const void *p, size_t n)
 {
 	if (n == 0)
-		return;		/* p may be NULL: an empty buffer's data */
+		return;	/* p may be NULL: an empty buffer's data */
 	if (b->cap - b->len < n) {
 		while (b->cap - b->len < n)
 			b->cap = b->cap ? b->cap * 2 : 4096;

@@ -42,9 +42,9 @@
 #include "log.h"
 #include "worker.h"
 
-#define FUZZ_MAX_INPUT		65536	/* fits a unix socket's buffer */
-#define FUZZ_MAX_STEPS		4096	/* worker_once calls per input */
-#define FUZZ_MAX_PARAM		(1024 * 1024)	/* see fuzz_huge_param */
+#define FUZZ_MAX_INPUT		65536	/* fits a socket buffer */
+#define FUZZ_MAX_STEPS		4096	/* worker_once() per input */
+#define FUZZ_MAX_PARAM		(1024 * 1024) /* fuzz_huge_param */
 #define FCGI_PARAMS		4
 #define FCGI_GET_VALUES		9
 #define FCGI_GV_REPLY_BYTES	64	/* libfcgi's response[64] */
