@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #ifdef HAVE_SYS_EPOLL_H
 #include <sys/epoll.h>
 #endif
@@ -24,10 +25,12 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "log.h"
@@ -42,6 +45,17 @@
 #endif
 
 #define WORKER_HEAD_BYTES	160	/* status, type and length lines */
+/*
+ * A response written by worker_direct goes out as FCGI_STDOUT records of
+ * this much content: the largest multiple of 8 a record can carry, so no
+ * padding is needed.  WORKER_DIRECT_RECORDS records go per writev.
+ */
+#define WORKER_RECORD_BYTES	(FCGI_MAX_LENGTH & ~7)
+#define WORKER_DIRECT_RECORDS	32
+/* libfcgi's closing records: an empty FCGI_STDOUT and FCGI_END_REQUEST. */
+#define WORKER_CLOSE_BYTES	(FCGI_HEADER_LEN + sizeof(FCGI_EndRequestRecord))
+/* libfcgi's stdout buffer, hard-coded in FCGX_Accept_r (8 KiB). */
+#define WORKER_LIBFCGI_OUT_BYTES	8192
 
 /* Everything a child reuses across requests; nothing is per request. */
 struct worker_context {
@@ -52,6 +66,10 @@ struct worker_context {
 	int			 wait_fd;	/* epoll instance, or -1 */
 	sigset_t		 wait_mask;	/* signals allowed while idle */
 	char			 head[WORKER_HEAD_BYTES];
+	/* Record headers and the gather list of one direct writev. */
+	FCGI_Header		 rec[WORKER_DIRECT_RECORDS];
+	struct iovec		 iov[2 * WORKER_DIRECT_RECORDS + 1];
+	int			 delivered;	/* the response reached nginx */
 };
 
 static struct worker_context	 ctx;
@@ -152,15 +170,124 @@ worker_decimal(char *end, size_t v)
 }
 
 /*
+ * Fill in the header of an FCGI_STDOUT record of clen content bytes and
+ * no padding (FastCGI 1.0, section 3.3: padding is optional).
+ */
+static void
+worker_record_header(FCGI_Header *h, int request_id, size_t clen)
+{
+	h->version = FCGI_VERSION_1;
+	h->type = FCGI_STDOUT;
+	h->requestIdB1 = (unsigned char)((request_id >> 8) & 0xff);
+	h->requestIdB0 = (unsigned char)(request_id & 0xff);
+	h->contentLengthB1 = (unsigned char)((clen >> 8) & 0xff);
+	h->contentLengthB0 = (unsigned char)(clen & 0xff);
+	h->paddingLength = 0;
+	h->reserved = 0;
+}
+
+/*
+ * Write all of iov[0..n) on fd; iov is consumed.  The connection is
+ * blocking (accept(2) does not pass O_NONBLOCK on) and the stop signals
+ * are blocked, so one writev normally moves everything; a short count,
+ * EINTR and EAGAIN are legal all the same, and libfcgi's own OS_Write
+ * retries none of them, so this loop does.  Returns 0, or -1 and errno.
+ */
+static int
+worker_writev_all(int fd, struct iovec *iov, int n)
+{
+	struct pollfd	 pfd;
+	ssize_t		 w;
+
+	while (n > 0) {
+		/* The syscall that carries the response: no copy. */
+		if ((w = writev(fd, iov, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -1;
+			/* Only if the fd is non-blocking after all. */
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+				return -1;
+			continue;
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Write ctx.head (hlen bytes) and the body as FCGI_STDOUT records of
+ * WORKER_RECORD_BYTES straight on the connection, gathered by writev from
+ * a static array of record headers and slices of our own buffers: no copy
+ * through libfcgi's 8 KiB stdout buffer, and one writev for up to
+ * WORKER_DIRECT_RECORDS records instead of one write per 8 KiB.
+ *
+ * This is safe only while libfcgi's stdout stream holds no data: closing
+ * it then writes nothing of ours, only the empty FCGI_STDOUT record (which
+ * WriteCloseRecords writes for stdout unconditionally) and END_REQUEST,
+ * after these records, as for any response.  request.requestId is public;
+ * request.ipcFd is below fcgiapp.h's "Don't use anything below here":
+ * readable but unsupported, as in worker_next_fd.  Returns 0, or -1 and
+ * errno.
+ */
+static int
+worker_direct(size_t hlen, const unsigned char *body, size_t len)
+{
+	FCGX_Request	*r = &ctx.request;
+	size_t		 left = hlen + len, clen;
+	int		 i, n;
+
+	while (left > 0) {
+		for (i = 0, n = 0; i < WORKER_DIRECT_RECORDS && left > 0; i++) {
+			clen = left < WORKER_RECORD_BYTES ? left :
+			    WORKER_RECORD_BYTES;
+			left -= clen;
+			worker_record_header(&ctx.rec[i], r->requestId, clen);
+			ctx.iov[n].iov_base = &ctx.rec[i];
+			ctx.iov[n++].iov_len = FCGI_HEADER_LEN;
+			if (hlen > 0) {
+				ctx.iov[n].iov_base = ctx.head;
+				ctx.iov[n++].iov_len = hlen;
+				clen -= hlen;
+				hlen = 0;
+			}
+			/* writev only reads from it. */
+			ctx.iov[n].iov_base = (void *)(uintptr_t)body;
+			ctx.iov[n++].iov_len = clen;
+			body += clen;
+		}
+		if (worker_writev_all(r->ipcFd, ctx.iov, n) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Send a complete response: CGI headers with an exact Content-Length, then
- * the body.  Closing both streams here, in libfcgi's own order, costs no
- * extra write and tells whether the web server got the response.
+ * the body.  A response that fits libfcgi's stdout buffer together with
+ * the closing records goes through it: closing both streams, in libfcgi's
+ * own order, then puts data, EOF and END_REQUEST on the wire in a single
+ * write, which is cheaper than a writev plus that write.  A larger one
+ * goes out by worker_direct first.  Either way the closes tell whether the
+ * web server got the response; a failure is logged once.
  */
 static void
 worker_respond(const char *status_line, const unsigned char *body, size_t len)
 {
 	char		 digits[24], *d;
 	size_t		 n, slen = strlen(status_line);
+	int		 err = 0;
 	FCGX_Request	*r = &ctx.request;
 
 	d = worker_decimal(digits + sizeof(digits), len);
@@ -175,14 +302,26 @@ worker_respond(const char *status_line, const unsigned char *body, size_t len)
 	memcpy(ctx.head + slen, "\r\n\r\n", 4);
 	slen += 4;
 
-	FCGX_PutStr(ctx.head, (int)slen, r->out);
-	if (len > 0)
-		FCGX_PutStr((const char *)body, (int)len, r->out);
-	if (FCGX_FClose(r->err) == -1 || FCGX_FClose(r->out) == -1)
+	if (FCGI_HEADER_LEN + ((slen + len + 7) & ~(size_t)7) +
+	    WORKER_CLOSE_BYTES <= WORKER_LIBFCGI_OUT_BYTES) {
+		FCGX_PutStr(ctx.head, (int)slen, r->out);
+		if (len > 0)
+			FCGX_PutStr((const char *)body, (int)len, r->out);
+	} else if (worker_direct(slen, body, len) == -1) {
+		err = errno;
+		/*
+		 * A record may be cut short: the connection must not carry
+		 * another request, even if libfcgi's closing write succeeds.
+		 */
+		r->keepConnection = 0;
+	}
+	if ((FCGX_FClose(r->err) == -1 || FCGX_FClose(r->out) == -1) &&
+	    err == 0)
+		err = FCGX_GetError(r->out) > 0 ? FCGX_GetError(r->out) : EPIPE;
+	if (err != 0)
 		log_warnx("response of %zu bytes not delivered: the web "
-		    "server closed the connection (%s)", len,
-		    strerror(FCGX_GetError(r->out) > 0 ?
-		    FCGX_GetError(r->out) : EPIPE));
+		    "server closed the connection (%s)", len, strerror(err));
+	ctx.delivered = err == 0;
 }
 
 static void
@@ -257,6 +396,7 @@ worker_serve(void)
 	size_t			 len;
 
 	memset(&f, 0, sizeof(f));
+	ctx.delivered = 0;
 	f.max_body = ctx.cfg->max_body;
 	cl = FCGX_GetParam("CONTENT_LENGTH", ctx.request.envp);
 	f.content_length_kind = policy_parse_content_length(cl,
@@ -335,23 +475,54 @@ worker_next_fd(void)
  * serve one request and finish it.  Returns 1 if a request was served.
  * The daemon's loop calls it until told to stop; the fuzz harness
  * (tests/fuzz/request) calls it directly.
+ *
+ * The system calls of a request, and why each is there
+ * (tests/bench/syscalls.sh counts them):
+ * - epoll_pwait (ppoll on a kept connection): the idle wait, the one place
+ *   the stop signals are let in; see the top of this file.
+ * - accept, in FCGX_Accept_r; not on a kept connection.
+ * - poll, in FCGX_Accept_r: libfcgi waits for the first bytes of a new
+ *   unix connection (LIBFCGI.md 2.3); it cannot be skipped through the
+ *   API, and a timeout of 0 drops connections whose data is not there yet.
+ * - read: libfcgi's reader, 8 KiB at a time.  Its size is fixed in
+ *   FCGX_Accept_r (NewReader(..., 8192, 0)) and kept in the stream's
+ *   private data, which FillBuffProc reads into, so larger reads would
+ *   mean bypassing libfcgi's reader (record parsing included): we do not.
+ * - writev, for a response larger than libfcgi's stdout buffer
+ *   (worker_direct), then one write in FCGX_FClose: the data that fits,
+ *   or nothing of ours, with the empty FCGI_STDOUT and END_REQUEST.
+ * - close, in FCGX_Finish_r, unless nginx keeps the connection.
  */
 int
 worker_once(void)
 {
-	int	 rc;
+	FCGX_Request	*r = &ctx.request;
+	int		 rc;
 
 	/* libfcgi holds no request memory here; start afresh. */
 	arena_rewind();
 	if (worker_wait(worker_next_fd()) == -1)
 		return 0;
-	if ((rc = FCGX_Accept_r(&ctx.request)) < 0) {
+	if ((rc = FCGX_Accept_r(r)) < 0) {
 		if (!worker_stop && rc != -EAGAIN && rc != -EWOULDBLOCK)
 			worker_accept_failed(rc);
 		return 0;
 	}
 	worker_serve();
-	FCGX_Finish_r(&ctx.request);
+	/*
+	 * libfcgi closes a connection with shutdown(SHUT_WR), then polls and
+	 * reads until the peer closes too (OS_Close): that drains a body we
+	 * did not read, so that close does not reset the connection.  Once
+	 * stdin was read to its end and the response is delivered there is
+	 * nothing to drain, and nginx closes after END_REQUEST anyway; a
+	 * detached request is closed with a plain close() (FCGX_Free), which
+	 * saves three syscalls.  FCGX_Detach changes nothing else in 2.4.2
+	 * (fcgiapp.h marks Attach/Detach "not fully implemented").
+	 */
+	if (ctx.delivered && !r->keepConnection && FCGX_HasSeenEOF(r->in) &&
+	    FCGX_GetError(r->in) == 0)
+		FCGX_Detach(r);
+	FCGX_Finish_r(r);
 	return 1;
 }
 
