@@ -61,6 +61,9 @@ if [ -z "$(ls "$corpus")" ]; then
 	printf "\\000$gv$begin$p_end$s_end" >"$corpus/get-values"
 	printf "\\000$begin$p_cl5$p_end\\001\\005\\000\\001\\000\\002\\000\\000he$abort" >"$corpus/abort"
 	printf '\000\001\001\000\001\000\010\000\000\000\001\000\000\000\000\000\000\304\237\303\237' >"$corpus/junk"
+	# A 12000-byte body: more than libfcgi's 8 KiB output buffer.
+	{ printf "\\000$begin$p_end\\001\\005\\000\\001\\056\\340\\000\\000"
+	  head -c 12000 /dev/zero | tr '\0' 'b'; printf "$s_end"; } >"$corpus/big"
 fi
 
 cd "$work"
@@ -68,7 +71,7 @@ status=0
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=16} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/request/lsan.supp:print_suppressions=0} \
-    ./fuzz_request -max_total_time="$seconds" -max_len=8192 -timeout=10 \
+    ./fuzz_request -max_total_time="$seconds" -max_len=65536 -timeout=10 \
 	-rss_limit_mb=4096 -malloc_limit_mb=4096 -print_final_stats=1 \
 	-dict="$here/request/request.dict" "$corpus" \
 	>"$work/fuzz.log" 2>&1 || status=$?

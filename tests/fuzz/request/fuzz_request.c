@@ -8,7 +8,7 @@
  * full socket.
  *
  * The first input byte picks the options: bit 0 --ascii, bits 1-2 the -m
- * limit (4096, 200, 16 or 1 bytes).  The rest goes on the wire.
+ * limit (65536, 200, 16 or 1 bytes).  The rest goes on the wire.
  *
  * Inputs that would trigger the two known libfcgi 2.4.2 crashes are
  * rejected (see fuzz_known_crash), so that the fuzzer looks for new ones;
@@ -58,7 +58,8 @@ static struct sockaddr_un	 sun;
 static char			 dir[PATH_MAX];
 static int			 log_shown = -1;
 static int			 let_known_crashes;
-static const size_t		 limits[] = { 4096, 200, 16, 1 };
+/* 64 KiB: past libfcgi's 8 KiB buffer, so worker.c writes directly. */
+static const size_t		 limits[] = { 65536, 200, 16, 1 };
 static int			 to_drain[2], drained[2];	/* pipes */
 
 static void
