@@ -2,7 +2,7 @@
 # Benchmark upcase-fcgi against a plain libfcgi echo responder
 # (tests/plain-responder), both behind one private nginx, driven by wrk.
 #
-#   tests/bench/run.sh [--quick | --long] [-b BUILDDIR] [-o OUTDIR]
+#   tests/bench/run.sh [--quick | --long | --keepalive] [-b BUILDDIR] [-o OUTDIR]
 #
 # BUILDDIR (default: the current directory) must hold a build with
 # src/upcase-fcgi, tests/plain-responder and tests/mcount.so (make check
@@ -23,6 +23,14 @@
 # Then requests/s for 1, 2 and 4 children (up to twice the CPUs), and heap
 # calls per request of both (mcount.so, at least 10,000 requests).
 #
+# --keepalive measures something else instead (OUTDIR/keepalive.md): 128 B
+# POSTs to two pools of upcase-fcgi alike, one reached as usual (a new
+# connection per request), one through an nginx upstream with
+# "keepalive K" and "fastcgi_keep_conn on", K = 2 x CPUs, each pool with
+# K + 1 children (the sizing rule of the man page, CAVEATS, for nginx's one
+# worker process); wrk with K and 4 x K connections, 5 interleaved rounds:
+# requests/s and CPU time per request of the pool and of nginx.  ~1 minute.
+#
 # Default ~5 minutes, --quick ~1 minute, --long ~8 minutes.  Every
 # wrk run is bounded in time, every loop in count; only the processes
 # started here are stopped.  Loopback only.
@@ -35,10 +43,11 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) mode=quick ;;
 	--long) mode=long ;;
+	--keepalive) mode=keepalive ;;
 	-b) builddir=${2:?-b needs a directory}; shift ;;
 	-o) outdir=${2:?-o needs a directory}; shift ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-	*) echo "usage: $0 [--quick | --long] [-b BUILDDIR] [-o OUTDIR]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--quick | --long | --keepalive] [-b BUILDDIR] [-o OUTDIR]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -72,6 +81,9 @@ quick)	duration=1; rounds=3; conns_list="8"; alloc_min=10000
 	rss_target=0 ;;
 long)	duration=3; rounds=3; conns_list="8 32"; alloc_min=10000
 	rss_target=2000000 ;;
+keepalive)
+	duration=3; rounds=5; ka_k=$((2 * ncpu)); ka_children=$((ka_k + 1))
+	conns_list="$ka_k $((4 * ka_k))"; alloc_min=0; rss_target=0 ;;
 *)	duration=3; rounds=3; conns_list="8 32"; alloc_min=10000
 	rss_target=200000 ;;
 esac
@@ -113,7 +125,24 @@ fi
 start_bench_nginx() {
 	HTTP_PORT=$(pick_port) || fail "no free port found"
 	HTTP_LISTEN=127.0.0.1:$HTTP_PORT
-	cat >"$tmp/server.conf" <<EOF
+	: >"$tmp/server.conf"
+	keep_location=
+	if [ "$mode" = keepalive ]; then
+		cat >"$tmp/server.conf" <<EOF
+upstream keep_pool {
+	server unix:$tmp/keep.sock;
+	keepalive $ka_k;
+}
+EOF
+		keep_location="	location /keep/ {
+		include $params;
+		fastcgi_pass keep_pool;
+		fastcgi_keep_conn on;
+		fastcgi_buffers 64 32k;
+		fastcgi_max_temp_file_size 0;
+	}"
+	fi
+	cat >>"$tmp/server.conf" <<EOF
 server {
 	listen $HTTP_LISTEN;
 	keepalive_requests 1000000;
@@ -131,6 +160,7 @@ server {
 		fastcgi_buffers 64 32k;
 		fastcgi_max_temp_file_size 0;
 	}
+$keep_location
 }
 EOF
 	render_nginx_conf "$tmp/server.conf"
@@ -144,7 +174,7 @@ spawn_user=
 # start_responder NAME CHILDREN [PRELOAD]: spawn-fcgi -n on $tmp/NAME.sock.
 start_responder() {
 	case $1 in
-	upcase) _prog=$WORKER; _opts="-f -c $2" ;;
+	upcase|keep) _prog=$WORKER; _opts="-f -c $2" ;;
 	plain) _prog=$PLAIN; _opts="-c $2" ;;
 	esac
 	rm -f "$tmp/$1.sock"
@@ -275,6 +305,72 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 printf 'phase\tchildren\tconns\tsize\tresponder\tround\trequests\tduration_us\tnon2xx\tsockerr\tp50_us\tp99_us\tworker_ticks\tnginx_ticks\n' \
     >"$outdir/results.tsv"
 log "mode $mode: ${duration}s per wrk run, $rounds rounds, connections $conns_list, children $children"
+
+# --keepalive: two equal pools, without and with upstream keep-alive.
+if [ "$mode" = keepalive ]; then
+	start_bench_nginx
+	start_responder upcase "$ka_children"
+	start_responder keep "$ka_children"
+	_k=$("$CURL" -sS --max-time 10 --data-binary 'abc def' "http://$HTTP_LISTEN/keep/x")
+	[ "$_k" = "ABC DEF" ] || fail "wrong answer through keep-alive: '$_k'"
+	log "nginx on $HTTP_LISTEN, keepalive $ka_k, $ka_children children in each pool"
+	for name in upcase keep; do
+		wrk_run "$name" 128 "$ka_k" 1 >/dev/null	# warm-up
+	done
+	for conns in $conns_list; do
+		for round in $(seq "$rounds"); do
+			for name in upcase keep; do
+				measure keepalive "$ka_children" "$conns" 128 "$name" "$round"
+			done
+		done
+	done
+	stop_responder upcase
+	stop_responder keep
+	finished=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+	{
+		echo "# upcase-fcgi behind nginx, without and with upstream keep-alive"
+		echo
+		echo "- Run: $started to $finished (\`tests/bench/run.sh --keepalive\`); load average at start $load_start, at end $load_end"
+		echo "- Machine: $ncpu CPUs ($(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')), kernel $(uname -r); $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $("$WORKER" -V 2>&1 | head -1)"
+		echo "- Setup: nginx with 1 worker process, stock \`fastcgi_params\`; two pools of upcase-fcgi, $ka_children children each, started by \`spawn-fcgi -n\`. **new**: \`fastcgi_pass unix:...\`, a new connection per request. **keep**: an upstream with \`keepalive $ka_k\` and \`fastcgi_keep_conn on\` ($ka_children children > 1 worker process x $ka_k). 128-byte POSTs, wrk 1 thread, ${duration} s per run, $rounds interleaved rounds (new, keep, new, ...), medians."
+		echo
+		echo "| conns | new req/s | keep req/s | ratio keep/new | pool CPU µs/req new / keep | nginx CPU µs/req new / keep | pool+nginx µs/req new / keep | CPU saved per request: pool / pool+nginx | non-2xx+errors new / keep |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		awk -F'\t' -v tck="$clk_tck" '
+		function median(list,   a, n, i, j, t) {
+			n = split(list, a, " ")
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+					t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+				}
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		$1 == "keepalive" {
+			k = $3 SUBSEP $5
+			if (!(($3) in seen)) { seen[$3] = 1; order[++nc] = $3 }
+			rps[k] = rps[k] " " ($7 / ($8 / 1e6))
+			n[k] += $7; wt[k] += $13; nt[k] += $14; bad[k] += $9 + $10
+		}
+		END {
+			for (i = 1; i <= nc; i++) {
+				c = order[i]; a = c SUBSEP "upcase"; b = c SUBSEP "keep"
+				wa = wt[a] * 1e6 / tck / n[a]; wb = wt[b] * 1e6 / tck / n[b]
+				na = nt[a] * 1e6 / tck / n[a]; nb = nt[b] * 1e6 / tck / n[b]
+				ra = median(rps[a]); rb = median(rps[b])
+				printf "| %s | %.0f | %.0f | **%.2f** | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | **%.0f %%** / %.0f %% | %d / %d |\n",
+				    c, ra, rb, rb / ra, wa, wb, na, nb, wa + na, wb + nb,
+				    100 * (1 - wb / wa), 100 * (1 - (wb + nb) / (wa + na)),
+				    bad[a], bad[b]
+			}
+		}' "$outdir/results.tsv"
+		echo
+		echo "CPU µs/req: user + system time of the pool's process tree and of nginx over all rounds, divided by the requests served (clock ticks of $((1000 / clk_tck)) ms)."
+	} >"$outdir/keepalive.md"
+	log "done: $outdir/keepalive.md"
+	cat "$outdir/keepalive.md"
+	exit 0
+fi
 
 start_bench_nginx
 start_responder upcase "$children"
