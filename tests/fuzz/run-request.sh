@@ -28,14 +28,12 @@ if [ -z "$CLANG" ] || ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) 
 fi
 
 flags="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
-if [ ! -f "$work/build/src/libupcase.a" ]; then
-	mkdir -p "$work/build"
-	(cd "$work/build" &&
-	    "$top_srcdir/configure" -q CC="$CLANG" \
-		CFLAGS="$flags -fsanitize=fuzzer-no-link" --disable-arena &&
-	    make -s src/libupcase.a) >"$work/build.log" 2>&1 || {
-		cat "$work/build.log" >&2; exit 1; }
-fi
+mkdir -p "$work/build"
+(cd "$work/build" &&
+    { [ -f Makefile ] || "$top_srcdir/configure" -q CC="$CLANG" \
+	CFLAGS="$flags -fsanitize=fuzzer-no-link" --disable-arena; } &&
+    make -s src/libupcase.a) >"$work/build.log" 2>&1 || {
+	cat "$work/build.log" >&2; exit 1; }
 "$CLANG" $flags -fsanitize=fuzzer -I"$work/build" -I"$top_srcdir/src" \
     -o "$work/fuzz_request" "$here/request/fuzz_request.c" \
     "$top_srcdir/src/worker.c" "$work/build/src/libupcase.a" \
