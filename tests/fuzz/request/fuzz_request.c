@@ -200,8 +200,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    pipe2(drained, O_CLOEXEC) == -1 ||
 	    pthread_create(&drain, NULL, fuzz_drain, NULL) != 0)
 		fatal("drain thread");
-	/* The worker blocks its stop signals; libFuzzer wants SIGINT. */
+	/*
+	 * The worker blocks its stop signals; libFuzzer wants SIGINT.  But
+	 * libFuzzer's periodic SIGALRM (its -timeout watch) must not land in
+	 * the worker's reads and writes: libfcgi does not retry EINTR, and
+	 * the daemon's children get no such signal.  Blocked here, it is
+	 * taken by the drain thread, which retries.
+	 */
 	sigemptyset(&none);
+	sigaddset(&none, SIGALRM);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	return 0;
 }
@@ -330,14 +337,23 @@ static void *
 fuzz_drain(void *arg)
 {
 	char	 buf[16384];
+	ssize_t	 n;
 	int	 fd;
 
 	(void)arg;
-	while (read(to_drain[0], &fd, sizeof(fd)) == sizeof(fd)) {
-		while (read(fd, buf, sizeof(buf)) > 0)
+	for (;;) {
+		if ((n = read(to_drain[0], &fd, sizeof(fd))) == -1 &&
+		    errno == EINTR)
 			continue;
-		if (write(drained[1], "", 1) != 1)
-			break;
+		if (n != sizeof(fd))
+			fatal("drain thread: read the next connection");
+		while ((n = read(fd, buf, sizeof(buf))) > 0 ||
+		    (n == -1 && errno == EINTR))
+			continue;
+		while ((n = write(drained[1], "", 1)) == -1 && errno == EINTR)
+			continue;
+		if (n != 1)
+			fatal("drain thread: report a drained connection");
 	}
 	return NULL;
 }
@@ -363,6 +379,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pollfd	 pfd;
+	ssize_t		 n;
 	char		 ack;
 	int		 fd, step;
 
@@ -382,7 +399,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fatal("connect %s", sun.sun_path);
 	fuzz_write_all(fd, data, size);
 	shutdown(fd, SHUT_WR);
-	if (write(to_drain[1], &fd, sizeof(fd)) != sizeof(fd))
+	while ((n = write(to_drain[1], &fd, sizeof(fd))) == -1 &&
+	    errno == EINTR)
+		continue;
+	if (n != sizeof(fd))
 		fatal("hand the connection to the drain thread");
 
 	/*
@@ -401,7 +421,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (step == FUZZ_MAX_STEPS)
 		fatalx("the worker still holds the connection after %d steps",
 		    step);
-	if (read(drained[0], &ack, 1) != 1)
+	while ((n = read(drained[0], &ack, 1)) == -1 && errno == EINTR)
+		continue;
+	if (n != 1)
 		fatal("wait for the drain thread");
 	close(fd);
 	return 0;
