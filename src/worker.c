@@ -53,7 +53,8 @@
 #define WORKER_RECORD_BYTES	(FCGI_MAX_LENGTH & ~7)
 #define WORKER_DIRECT_RECORDS	32
 /* libfcgi's closing records: an empty FCGI_STDOUT and FCGI_END_REQUEST. */
-#define WORKER_CLOSE_BYTES	(FCGI_HEADER_LEN + sizeof(FCGI_EndRequestRecord))
+#define WORKER_CLOSE_BYTES \
+	(FCGI_HEADER_LEN + sizeof(FCGI_EndRequestRecord))
 /* libfcgi's stdout buffer, hard-coded in FCGX_Accept_r (8 KiB). */
 #define WORKER_LIBFCGI_OUT_BYTES	8192
 

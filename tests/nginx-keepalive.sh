@@ -2,16 +2,17 @@
 # nginx upstream keep-alive (keepalive K, fastcgi_keep_conn on), as the
 # disabled block of deploy/nginx/upcase-fcgi.conf sets it up, with a pool
 # sized by the rule in that file and the man page's CAVEATS: more children
-# than nginx worker processes x K.  A child waits on its kept connection instead of
-# the listening socket, so with children <= workers x K nginx can hold
-# every child on an idle connection while it opens a new one for the next
-# request, which then waits in the listen backlog until a kept connection
-# times out.  nginx's fastcgi_read_timeout is cut to 5 s so that such a
+# than nginx worker processes x K.  A child waits on its kept connection
+# instead of the listening socket, so with children <= workers x K nginx
+# can hold every child on an idle connection while it opens a new one for
+# the next request, which then waits in the listen backlog until a kept
+# connection times out.  nginx's fastcgi_read_timeout is cut to 5 s so that such a
 # request shows up as a 504 (or a curl timeout) in seconds, not after 60.
 #
 # Light traffic: sequential requests with pauses, then bursts of more
-# concurrent requests than there are children (so nginx opens new
-# connections while others sit idle in its cache), then sequential again.
+# concurrent requests than there are children, all at once from one curl
+# (so nginx opens new connections while others sit idle in its cache),
+# then sequential again.
 # Every request must get 200 and its uppercased body within 4 s.  Also
 # checked: the connections are really kept (a child holds one between
 # requests).
