@@ -88,12 +88,26 @@ policy_parse_content_length(const char *text, unsigned long long *length)
 }
 
 /*
- * Decide from CONTENT_LENGTH alone, before reading the body: VERDICT_OK
- * means "read it".  A declared length over the limit is refused at once.
+ * Whether FCGI_ROLE (which libfcgi sets from FCGI_BEGIN_REQUEST) asks for a
+ * responder.  An authorizer that answered 200 would grant every request,
+ * so any other role is refused.
+ */
+int
+policy_role_is_responder(const char *role)
+{
+	return role != NULL && strcmp(role, "RESPONDER") == 0;
+}
+
+/*
+ * Decide from the params alone, before reading the body: VERDICT_OK means
+ * "read it".  A foreign role, or a declared length that is malformed or
+ * over the limit, is refused at once.
  */
 enum verdict
 policy_precheck(const struct body_facts *f)
 {
+	if (f->foreign_role)
+		return VERDICT_FORBIDDEN;
 	if (f->content_length_kind == CONTENT_LENGTH_INVALID)
 		return VERDICT_BAD_REQUEST;
 	if (f->content_length_kind == CONTENT_LENGTH_VALID &&

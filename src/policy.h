@@ -20,6 +20,7 @@ enum content_length_kind {
 struct body_facts {
 	enum content_length_kind content_length_kind;
 	unsigned long long	 content_length;
+	int			 foreign_role;	/* FCGI_ROLE not RESPONDER */
 	size_t			 max_body;	/* the -m limit */
 	size_t			 received;	/* bytes read, at most max_body */
 	int			 over_limit;	/* more than max_body arrived */
@@ -30,9 +31,11 @@ enum verdict {
 	VERDICT_OK,			/* 200 with the uppercased body */
 	VERDICT_BAD_REQUEST,		/* 400 */
 	VERDICT_TOO_LARGE,		/* 413 */
+	VERDICT_FORBIDDEN,		/* 403: not a responder request */
 	VERDICT_ABORTED			/* no response: the peer is gone */
 };
 
+int	policy_role_is_responder(const char *);
 int	policy_parse_size(const char *, size_t *);
 int	policy_parse_count(const char *, long, long, long *);
 enum content_length_kind

@@ -188,8 +188,10 @@ prefork_reap(int stopping)
 		if (stopping || slot->retiring)
 			continue;
 		if (WIFSIGNALED(status))
-			log_warnx("child %ld killed by signal %d; respawning "
-			    "in %lld ms", (long)pid, WTERMSIG(status), delay);
+			log_warnx("child %ld killed by signal %d (%s); "
+			    "respawning in %lld ms", (long)pid,
+			    WTERMSIG(status), strsignal(WTERMSIG(status)),
+			    delay);
 		else if (WEXITSTATUS(status) != 0)
 			log_warnx("child %ld exited with status %d; "
 			    "respawning in %lld ms", (long)pid,

@@ -325,19 +325,29 @@ worker_respond(const char *status_line, const unsigned char *body, size_t len)
 	ctx.delivered = err == 0;
 }
 
+/* Answer a refused request: its status, and the status line as body. */
 static void
-worker_refuse(int code)
+worker_refuse(enum verdict v)
 {
-	static const char bad_request[] = "400 Bad Request\n";
-	static const char too_large[] = "413 Payload Too Large\n";
+	static const struct {
+		enum verdict	 verdict;
+		const char	*status_line;
+		const char	*body;
+	} refusals[] = {
+		{ VERDICT_BAD_REQUEST, "Status: 400 Bad Request\r\n",
+		    "400 Bad Request\n" },
+		{ VERDICT_FORBIDDEN, "Status: 403 Forbidden\r\n",
+		    "403 Forbidden\n" },
+		{ VERDICT_TOO_LARGE, "Status: 413 Payload Too Large\r\n",
+		    "413 Payload Too Large\n" },
+	};
+	size_t	 i;
 
-	if (code == 413)
-		worker_respond("Status: 413 Payload Too Large\r\n",
-		    (const unsigned char *)too_large, sizeof(too_large) - 1);
-	else
-		worker_respond("Status: 400 Bad Request\r\n",
-		    (const unsigned char *)bad_request,
-		    sizeof(bad_request) - 1);
+	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (refusals[i].verdict == v)
+			worker_respond(refusals[i].status_line,
+			    (const unsigned char *)refusals[i].body,
+			    strlen(refusals[i].body));
 }
 
 /*
@@ -392,13 +402,15 @@ worker_serve(void)
 {
 	struct body_facts	 f;
 	enum verdict		 v;
-	const char		*cl;
+	const char		*cl, *role;
 	char			 shown[48];
 	size_t			 len;
 
 	memset(&f, 0, sizeof(f));
 	ctx.delivered = 0;
 	f.max_body = ctx.cfg->max_body;
+	role = FCGX_GetParam("FCGI_ROLE", ctx.request.envp);
+	f.foreign_role = !policy_role_is_responder(role);
 	cl = FCGX_GetParam("CONTENT_LENGTH", ctx.request.envp);
 	f.content_length_kind = policy_parse_content_length(cl,
 	    &f.content_length);
@@ -420,7 +432,7 @@ worker_serve(void)
 			log_warnx("request refused: CONTENT_LENGTH %llu is "
 			    "over the limit of %zu (-m)", f.content_length,
 			    f.max_body);
-		worker_refuse(413);
+		worker_refuse(v);
 		break;
 	case VERDICT_BAD_REQUEST:
 		if (f.content_length_kind == CONTENT_LENGTH_INVALID)
@@ -431,7 +443,12 @@ worker_serve(void)
 			log_warnx("request refused: CONTENT_LENGTH %llu but "
 			    "the body has %zu bytes", f.content_length,
 			    f.received);
-		worker_refuse(400);
+		worker_refuse(v);
+		break;
+	case VERDICT_FORBIDDEN:
+		log_warnx("request refused: FCGI_ROLE %s; upcase-fcgi is only "
+		    "a responder", role != NULL ? role : "(none)");
+		worker_refuse(v);
 		break;
 	case VERDICT_ABORTED:
 		break;

@@ -240,6 +240,19 @@ post '' unknown | raw cl-empty
 expect cl-empty "200 OK" "UNKNOWN"
 healthy content-length-zeros-and-empty
 
+# --- roles other than RESPONDER ----------------------------------------
+# A web server that used the worker as an authorizer must not be told
+# "200, granted": AUTHORIZER (2) and FILTER (3) get 403 and a log line.
+for role in 2 3; do
+	printf 'begin 1 %s\nparams 1 REQUEST_METHOD=POST CONTENT_LENGTH=5\nparams-end 1\nstdin 1 hello\nstdin-end 1\n' \
+	    "$role" | raw role-$role
+	expect role-$role "403 Forbidden" "403 Forbidden
+"
+done
+[ "$(grep -c 'request refused: FCGI_ROLE \(AUTHORIZER\|FILTER\)' "$tmp/worker.log")" -eq 2 ] ||
+    fail "no log line for each foreign role: $(tail -n 5 "$tmp/worker.log")"
+healthy foreign-roles-refused
+
 # --- the body limit: exactly -m, one byte over -------------------------
 printf 'begin 1\nparams 1 CONTENT_LENGTH=%d\nparams-end 1\nstdin 1 rep:%d:b\nstdin-end 1\n' \
     "$limit" "$limit" | raw at-limit

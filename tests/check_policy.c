@@ -169,6 +169,30 @@ START_TEST(test_status_400_when_body_is_shorter_or_longer_than_declared)
 }
 END_TEST
 
+START_TEST(test_role_only_responder_is_served)
+{
+	ck_assert_int_eq(policy_role_is_responder("RESPONDER"), 1);
+	ck_assert_int_eq(policy_role_is_responder("AUTHORIZER"), 0);
+	ck_assert_int_eq(policy_role_is_responder("FILTER"), 0);
+	ck_assert_int_eq(policy_role_is_responder("responder"), 0);
+	ck_assert_int_eq(policy_role_is_responder(""), 0);
+	ck_assert_int_eq(policy_role_is_responder(NULL), 0);
+}
+END_TEST
+
+START_TEST(test_status_403_for_foreign_role_before_anything_else)
+{
+	struct body_facts	 f = facts(CONTENT_LENGTH_VALID, 10, 10);
+
+	f.foreign_role = 1;
+	ck_assert_int_eq(policy_precheck(&f), VERDICT_FORBIDDEN);
+	ck_assert_int_eq(policy_decide(&f), VERDICT_FORBIDDEN);
+	f = facts(CONTENT_LENGTH_INVALID, 0, 0);
+	f.foreign_role = 1;
+	ck_assert_int_eq(policy_precheck(&f), VERDICT_FORBIDDEN);
+}
+END_TEST
+
 START_TEST(test_status_no_response_when_stream_aborted)
 {
 	struct body_facts	 f = facts(CONTENT_LENGTH_VALID, 10, 4);
@@ -206,6 +230,9 @@ policy_suite(void)
 	tcase_add_test(status,
 	    test_status_400_when_body_is_shorter_or_longer_than_declared);
 	tcase_add_test(status, test_status_no_response_when_stream_aborted);
+	tcase_add_test(parse, test_role_only_responder_is_served);
+	tcase_add_test(status,
+	    test_status_403_for_foreign_role_before_anything_else);
 	suite_add_tcase(s, parse);
 	suite_add_tcase(s, status);
 	return s;

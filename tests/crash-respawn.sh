@@ -64,7 +64,7 @@ crash() {
 	[ "$(echo "$_gone" | grep -c .)" = 1 ] && [ "$(echo "$_new" | grep -c .)" = 1 ] ||
 	    fail "$1: expected one child replaced: before '$_before', after '$_after'"
 	sed -n "$((_lines + 1)),\$p" "$tmp/worker.log" >"$tmp/$1.log"
-	grep -q "child $_gone killed by signal 6;" "$tmp/$1.log" ||
+	grep -q "child $_gone killed by signal 6 (Aborted);" "$tmp/$1.log" ||
 	    fail "$1: no 'child $_gone killed by signal 6' line: $(cat "$tmp/$1.log")"
 	serve "$1"
 	serve "$1"
