@@ -94,7 +94,8 @@ run() {
 	[ "$_status" = 0 ] || fail "worker under valgrind exited $_status: $(cat "$tmp/worker.$1.log"; cat "$tmp"/vg/vg.*)"
 	mv "$tmp/vg/vg.$vg_pid" "$tmp/vg/$1.master"
 	set -- "$1" "$tmp"/vg/vg.*
-	[ $# = 2 ] || fail "expected one child log, got: $*"
+	# A second child log means the master replaced its child: say why.
+	[ $# = 2 ] || fail "expected one child log, got: $*; the master said: $(cat "$tmp/worker.$1.log"); the logs' last lines: $(tail -n 15 "$@")"
 	mv "$2" "$tmp/vg/$1.child"
 	rm -f "$sock"
 }
