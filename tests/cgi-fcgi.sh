@@ -1,12 +1,12 @@
 #!/bin/sh
 # The worker on its own -s socket, driven by cgi-fcgi (and, for bodies that
-# cgi-fcgi cannot send, by tests/fcgi-client): exact 200 responses for
+# cgi-fcgi cannot send, by tests/fcgi-raw): exact 200 responses for
 # text, empty and binary bodies; 400 for an invalid or lying CONTENT_LENGTH;
 # 413 over -m, declared or not; one log line per refusal; and the same
 # children still serving afterwards.
 . "$top_srcdir/tests/lib.sh"
 require CGI_FCGI
-[ -x "$FCGI_CLIENT" ] || fail "$FCGI_CLIENT not built (make check builds it)"
+[ -x "$FCGI_RAW" ] || fail "$FCGI_RAW not built (make check builds it)"
 
 sock="$tmp/fcgi.sock"
 start_worker "$sock" -c 2 -m 64k
@@ -145,14 +145,15 @@ pass "CONTENT_LENGTH 5 or 100 with a 10-byte body: 400, logged"
 
 # --- the peer goes away in the middle of the body -------------------------
 # The client sends half the body and is then killed: no answer can be
-# sent, the child logs the abort and goes on serving.
+# sent, the child logs the abort and goes on serving.  (fcgi-raw itself,
+# not fcgi_client: $! must be the client, not a subshell.)
+fcgi_script "$tmp/abort.script" REQUEST_METHOD=POST CONTENT_LENGTH=100
 # shellcheck disable=SC2086
 idle_fds=$(open_fds $children_before)
 {
 	printf 'only the first part'
 	wait_until 20 test -e "$tmp/abort.go"
-} | "$FCGI_CLIENT" "$sock" REQUEST_METHOD=POST CONTENT_LENGTH=100 \
-    >"$tmp/abort.out" 2>&1 &
+} | "$FCGI_RAW" -t 20 "$sock" "$tmp/abort.script" >"$tmp/abort.out" 2>&1 &
 abort_pid=$!
 # shellcheck disable=SC2086
 wait_until 10 fds_above "$idle_fds" $children_before ||

@@ -1,5 +1,5 @@
 /*
- * fcgi-raw: a scripted FastCGI client for the hardening tests.  It connects
+ * fcgi-raw: a scripted FastCGI client for the shell tests.  It connects
  * to a unix socket, sends whatever records a small script describes --
  * well-formed, malformed or plain bytes -- and prints what comes back.  It
  * never hangs: every wait is bounded by -t.
@@ -7,7 +7,10 @@
  * usage: fcgi-raw [-t seconds] [-r report] socket [script | -]
  *
  * The script (a file, or stdin) has one command per line; # starts a
- * comment.  ID, ROLE, FLAGS, numbers: decimal or 0x hex.  DATA is
+ * comment.  With the script in a file, stdin can be a request body
+ * (stdin-stream): a shell pipeline can send it slowly, or send one that
+ * disagrees with CONTENT_LENGTH (cgi-fcgi sends only what that says).
+ * ID, ROLE, FLAGS, numbers: decimal or 0x hex.  DATA is
  *	hex:414243	bytes in hex
  *	@path		the contents of a file
  *	rep:N:text	text repeated to exactly N bytes
@@ -20,6 +23,10 @@
  *	params-end ID			the empty FCGI_PARAMS record
  *	stdin ID DATA			FCGI_STDIN records, split at 65535
  *	stdin-end ID			the empty FCGI_STDIN record
+ *	stdin-stream ID			this process's stdin as FCGI_STDIN
+ *					records as it arrives, then the empty
+ *					one at its end; stops early if the
+ *					connection ends (needs a script file)
  *	abort ID			FCGI_ABORT_REQUEST
  *	get-values NAME ...		FCGI_GET_VALUES (request id 0)
  *	record VER TYPE ID LEN PAD [DATA]  a header with these fields, then
@@ -28,8 +35,9 @@
  *	sleep MS
  *	shutdown			no more sending (shutdown SHUT_WR)
  *	read-bytes N			read N response bytes, then go on
- *	expect-end N			read until N END_REQUESTs in all
- *	close				close at once, exit 0, read nothing
+ *	expect-end N			read until N END_REQUESTs in all; if
+ *					the connection ends first, exit 3
+ *	close				close at once, read nothing, exit
  *
  * After the script it reads until the server closes the connection.
  * FCGI_STDOUT content goes to stdout, byte for byte.  The report (stderr,
@@ -41,8 +49,11 @@
  *	write-error ERRNO-NAME		the server stopped reading
  *	eof | reset | timeout		how the connection ended
  *	partial BYTES			an incomplete record at the end
- * Exit status: 0 when the connection ended (eof, reset or close), 3 on
- * timeout, 1 on a local error (such as connect), 2 on a script error.
+ *	ended-early SEEN WANTED		an expect-end was not met
+ * Exit status: 0 when the connection ended (eof, reset or close) and every
+ * expect-end was met; 3 when the connection ended before an expect-end was
+ * met (a request left without its FCGI_END_REQUEST); 4 on timeout; 1 on a
+ * local error (such as connect); 2 on a script error.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -89,6 +100,8 @@ static struct buf	 rx;		/* received, not yet parsed */
 static long		 ends_seen;
 static enum conn_state	 state = CONN_OPEN;
 static int		 write_failed;
+static int		 ends_missing;	/* an expect-end was not met */
+static int		 script_on_stdin;
 static int		 lineno;
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -437,7 +450,11 @@ put_pair(struct buf *b, const void *name, size_t nlen, const void *value,
 	buf_add(b, value, vlen);
 }
 
-/* Wait, reading, until cond() holds, the connection ends or time is up. */
+/*
+ * Wait, reading, until want END_REQUESTs came, the connection ends or time
+ * is up.  An end without them is a request left unanswered: remembered
+ * for the exit status, which is what callers test.
+ */
 static void
 read_until_ends(long want)
 {
@@ -447,6 +464,54 @@ read_until_ends(long want)
 			return;
 		}
 		pump_input(ms_left());
+	}
+	if (state != CONN_TIMEOUT && ends_seen < want) {
+		fprintf(report, "ended-early %ld %ld\n", ends_seen, want);
+		ends_missing = 1;
+	}
+}
+
+/*
+ * Copy stdin into FCGI_STDIN records as it arrives, one per read, then
+ * send the empty record at its end.  The answer is read meanwhile, since
+ * a refusal may come before the body is complete; once the connection
+ * has ended there is no one left to send to.
+ */
+static void
+stream_stdin(unsigned int id)
+{
+	static unsigned char	 chunk[FCGI_MAX_CONTENT];
+	struct buf		 content = { chunk, 0, sizeof(chunk) };
+	struct pollfd		 pfd[2];
+	ssize_t			 n;
+
+	while (state == CONN_OPEN && !write_failed) {
+		if (ms_left() == 0) {
+			state = CONN_TIMEOUT;
+			return;
+		}
+		pfd[0].fd = STDIN_FILENO;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = sock;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, ms_left()) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		if (pfd[1].revents != 0)
+			pump_input(0);
+		if (pfd[0].revents == 0 || state != CONN_OPEN)
+			continue;
+		if ((n = read(STDIN_FILENO, chunk, sizeof(chunk))) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("read stdin");
+		}
+		content.len = (size_t)n;
+		send_stream(FCGI_STDIN, id, &content);
+		if (n == 0)
+			return;
 	}
 }
 
@@ -588,6 +653,10 @@ run_command(char *line)
 		send_stream(FCGI_STDIN, (unsigned int)number(argv[1]), &b);
 	} else if (strcmp(argv[0], "stdin-end") == 0) {
 		send_stream(FCGI_STDIN, (unsigned int)number(argv[1]), &b);
+	} else if (strcmp(argv[0], "stdin-stream") == 0) {
+		if (script_on_stdin)
+			script_error("stdin-stream: stdin is the script");
+		stream_stdin((unsigned int)number(argv[1]));
 	} else if (strcmp(argv[0], "abort") == 0) {
 		send_stream(FCGI_ABORT_REQUEST, (unsigned int)number(argv[1]),
 		    &b);
@@ -631,7 +700,7 @@ run_command(char *line)
 	} else if (strcmp(argv[0], "close") == 0) {
 		close(sock);
 		fflush(stdout);
-		exit(0);
+		exit(ends_missing ? 3 : 0);
 	} else
 		script_error("unknown command %s", argv[0]);
 	free(b.p);
@@ -676,9 +745,11 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1 || argc > 2)
 		usage();
-	if (argc == 2 && strcmp(argv[1], "-") != 0 &&
-	    (script = fopen(argv[1], "r")) == NULL)
-		die(argv[1]);
+	if (argc == 2 && strcmp(argv[1], "-") != 0) {
+		if ((script = fopen(argv[1], "r")) == NULL)
+			die(argv[1]);
+	} else
+		script_on_stdin = 1;
 
 	signal(SIGPIPE, SIG_IGN);
 	deadline_ms = now_ms() + (long long)(timeout_s * 1000);
@@ -715,5 +786,7 @@ main(int argc, char **argv)
 	    state == CONN_RESET ? "reset" : "timeout");
 	fflush(stdout);
 	fclose(report);
-	return state == CONN_TIMEOUT ? 3 : 0;
+	if (state == CONN_TIMEOUT)
+		return 4;
+	return ends_missing ? 3 : 0;
 }

@@ -172,11 +172,40 @@ cgi_fcgi() {
 	timeout 20 env -i "$@" "$CGI_FCGI" -bind -connect "$_sock"
 }
 
-# fcgi_client SOCKET [NAME=VALUE...] <BODY: the same through the raw client
-# (tests/fcgi-client.c), which sends all of stdin as it arrives, whatever
-# CONTENT_LENGTH says.  Exit 0: complete response; 3: closed without one.
-FCGI_CLIENT="$top_builddir/tests/fcgi-client"
-fcgi_client() { timeout 20 "$FCGI_CLIENT" "$@"; }
+# fcgi_script FILE [NAME=VALUE...]: write FILE, a tests/fcgi-raw script
+# for one request with these params (NAME without blanks; any VALUE, sent
+# as \xHH escapes) and stdin, streamed as it arrives, as the body.
+FCGI_RAW="$top_builddir/tests/fcgi-raw"
+fcgi_script() {
+	_fs_file=$1; shift
+	_fs_params=
+	for _fs_pair; do
+		case $_fs_pair in
+		*=*)	;;
+		*)	echo "fcgi_script: not NAME=VALUE: $_fs_pair" >&2
+			return 2 ;;
+		esac
+		_fs_params="$_fs_params ${_fs_pair%%=*}=$(printf %s "${_fs_pair#*=}" |
+		    od -An -v -tx1 | tr -d ' \n' | sed 's/../\\x&/g')"
+	done
+	printf 'begin 1\nparams 1%s\nparams-end 1\nstdin-stream 1\nexpect-end 1\n' \
+	    "$_fs_params" >"$_fs_file"
+}
+
+# fcgi_client SOCKET [NAME=VALUE...] <BODY: the same as cgi_fcgi through
+# tests/fcgi-raw, which sends all of stdin as it arrives, whatever
+# CONTENT_LENGTH says; its report (end, eof, ...) goes to stderr.  Exit 0:
+# complete response; 3: closed without one; 4: no end within 20 s.
+fcgi_client() {
+	_fc_sock=$1; shift
+	_fc_script=$(mktemp "$tmp/fcgi-client.XXXXXX") || return 1
+	fcgi_script "$_fc_script" "$@" || return
+	# The outer timeout only guards a connect that blocks (full backlog).
+	timeout 25 "$FCGI_RAW" -t 20 "$_fc_sock" "$_fc_script"
+	_fc_st=$?
+	rm -f "$_fc_script"
+	return $_fc_st
+}
 
 # bytes_0_to_255: all 256 byte values in ascending order, to stdout.
 bytes_0_to_255() {

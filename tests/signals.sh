@@ -9,7 +9,7 @@
 # socket and usage errors exit 2; --help and --version exit 0.
 . "$top_srcdir/tests/lib.sh"
 require CGI_FCGI
-[ -x "$FCGI_CLIENT" ] || fail "$FCGI_CLIENT not built (make check builds it)"
+[ -x "$FCGI_RAW" ] || fail "$FCGI_RAW not built (make check builds it)"
 
 # gone PID: no such process any more (a zombie nobody reaped yet counts).
 gone() {
