@@ -29,12 +29,7 @@ LD_TRACE_LOADED_OBJECTS=1 "$WORKER" 2>/dev/null | grep -q 'libfcgi\.so' &&
     skip "worker built with --disable-arena: libfcgi allocates per request by design"
 
 # nginx's stock fastcgi_params, next to its configuration file.
-params=${FASTCGI_PARAMS:-}
-if [ -z "$params" ]; then
-	conf=$("$NGINX" -V 2>&1 | tr ' ' '\n' | sed -n 's/^--conf-path=//p')
-	params="$(dirname "${conf:-/nonexistent/nginx.conf}")/fastcgi_params"
-fi
-[ -r "$params" ] || skip "nginx's fastcgi_params not found (tried $params; set FASTCGI_PARAMS)"
+find_fastcgi_params
 
 # counters FILE: malloc calloc realloc free aligned free(NULL), one line.
 counters() { od -An -v -t u8 -N 48 "$1" | tr -s ' \n' '  ' | sed 's/^ //;s/ $//'; }

@@ -146,6 +146,19 @@ nginx_listening() {
 	esac
 }
 
+# find_fastcgi_params: set $params to nginx's stock fastcgi_params, next to
+# nginx's configuration file (its --conf-path), or to $FASTCGI_PARAMS when
+# that is set; skip the test when the file cannot be read.
+find_fastcgi_params() {
+	params=${FASTCGI_PARAMS:-}
+	if [ -z "$params" ]; then
+		_conf=$("$NGINX" -V 2>&1 | tr ' ' '\n' | sed -n 's/^--conf-path=//p')
+		params="$(dirname "${_conf:-/nonexistent/nginx.conf}")/fastcgi_params"
+	fi
+	[ -r "$params" ] ||
+	    skip "nginx's fastcgi_params not found (tried $params; set FASTCGI_PARAMS)"
+}
+
 # deploy_server_conf FCGI-SOCKET: the real deploy/nginx file, with its
 # listen address (HTTP_LISTEN, default a unix socket in $tmp) and its
 # socket path pointed into $tmp.

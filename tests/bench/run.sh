@@ -52,18 +52,10 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-top_builddir=$(cd "$builddir" && pwd)
-mkdir -p "$outdir" && outdir=$(cd "$outdir" && pwd) || exit 2
-export top_srcdir top_builddir
-
-: "${NGINX:=$(PATH=$PATH:/usr/sbin:/sbin command -v nginx)}"
-: "${SPAWN_FCGI:=$(command -v spawn-fcgi)}"
-: "${CURL:=$(command -v curl)}"
-: "${WRK:=$(command -v wrk)}"
 HTTP_PORT=
 HTTP_LISTEN=127.0.0.1:0		# set below, before nginx starts
-. "$top_srcdir/tests/lib.sh"
+. "$(dirname "$0")/common.sh"
+mkdir -p "$outdir" && outdir=$(cd "$outdir" && pwd) || exit 2
 require NGINX
 require SPAWN_FCGI
 require CURL
@@ -71,9 +63,7 @@ require WRK
 
 PLAIN="$top_builddir/tests/plain-responder"
 MCOUNT="$top_builddir/tests/mcount.so"
-for f in "$WORKER" "$PLAIN" "$MCOUNT"; do
-	[ -f "$f" ] || fail "$f not found: build first (make && make check), or give -b BUILDDIR"
-done
+need_built "$WORKER" "$PLAIN" "$MCOUNT"
 
 ncpu=$(nproc)
 case $mode in
@@ -96,37 +86,16 @@ done
 clk_tck=$(getconf CLK_TCK)
 wrk_bound=$((duration + 30))
 
-log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
-
 # --- processes ----------------------------------------------------------
 
-# A free port on 127.0.0.1, as far as ss can tell.
-pick_port() {
-	for _ in $(seq 50); do
-		_p=$(awk 'BEGIN { srand(); printf "%d", 20000 + rand() * 40000 }')
-		_p=$((_p + $$ % 1000))
-		if ! ss -Htln "sport = :$_p" 2>/dev/null | grep -q .; then
-			echo "$_p"
-			return 0
-		fi
-		sleep 0.01
-	done
-	return 1
-}
-
-params=${FASTCGI_PARAMS:-}
-if [ -z "$params" ]; then
-	conf=$("$NGINX" -V 2>&1 | tr ' ' '\n' | sed -n 's/^--conf-path=//p')
-	params="$(dirname "${conf:-/nonexistent/nginx.conf}")/fastcgi_params"
-fi
-[ -r "$params" ] || skip "nginx's fastcgi_params not found (tried $params; set FASTCGI_PARAMS)"
+find_fastcgi_params
 
 # Bodies stay in memory on both sides (no temp files to time).
 start_bench_nginx() {
 	HTTP_PORT=$(pick_port) || fail "no free port found"
 	HTTP_LISTEN=127.0.0.1:$HTTP_PORT
 	: >"$tmp/server.conf"
-	keep_location=
+	_keep=
 	if [ "$mode" = keepalive ]; then
 		cat >"$tmp/server.conf" <<EOF
 upstream keep_pool {
@@ -134,42 +103,14 @@ upstream keep_pool {
 	keepalive $ka_k;
 }
 EOF
-		keep_location="	location /keep/ {
-		include $params;
-		fastcgi_pass keep_pool;
-		fastcgi_keep_conn on;
-		fastcgi_buffers 64 32k;
-		fastcgi_max_temp_file_size 0;
-	}"
+		_keep=$(bench_location keep keep_pool "fastcgi_keep_conn on;")
 	fi
-	cat >>"$tmp/server.conf" <<EOF
-server {
-	listen $HTTP_LISTEN;
-	keepalive_requests 1000000;
-	client_max_body_size 2m;
-	client_body_buffer_size 2m;
-	location /upcase/ {
-		include $params;
-		fastcgi_pass unix:$tmp/upcase.sock;
-		fastcgi_buffers 64 32k;
-		fastcgi_max_temp_file_size 0;
-	}
-	location /plain/ {
-		include $params;
-		fastcgi_pass unix:$tmp/plain.sock;
-		fastcgi_buffers 64 32k;
-		fastcgi_max_temp_file_size 0;
-	}
-$keep_location
-}
-EOF
+	bench_server "$HTTP_LISTEN" "	keepalive_requests 1000000;" "$_keep" \
+	    >>"$tmp/server.conf"
 	render_nginx_conf "$tmp/server.conf"
 	sed -i 's/^error_log \(.*\) info;/error_log \1 warn;/' "$tmp/nginx.conf"
 	start_nginx
 }
-
-spawn_user=
-[ "$(id -u)" = 0 ] && spawn_user="-u $run_user -g $run_group"
 
 # start_responder NAME CHILDREN [PRELOAD]: spawn-fcgi -n on $tmp/NAME.sock.
 start_responder() {
@@ -233,11 +174,8 @@ vmrss() {
 
 # --- load ---------------------------------------------------------------
 
-for s in $sizes; do
-	[ "$s" = 0 ] && continue
-	yes 'the quick brown fox jumps over the lazy dog; ' |
-	    head -c "$s" >"$tmp/body.$s"
-done
+# shellcheck disable=SC2086 # the list of sizes
+make_bodies $sizes
 
 # wrk_run NAME SIZE CONNS SECONDS: one bounded wrk run; prints the BENCH
 # fields "requests duration_us non2xx sockerr p50_us p99_us".
@@ -491,17 +429,6 @@ END {
 		    n[k] ? nt[k] * 1e6 / tck / n[k] : 0, n[k]
 	}
 }' "$outdir/results.tsv" >"$tmp/medians.tsv"
-
-size_name() {
-	case $1 in
-	0) echo "GET" ;;
-	128) echo "128 B" ;;
-	4096) echo "4 KiB" ;;
-	65536) echo "64 KiB" ;;
-	1048576) echo "1 MiB" ;;
-	*) echo "$1 B" ;;
-	esac
-}
 
 # row PHASE CHILDREN CONNS SIZE: the Markdown row comparing both.
 row() {

@@ -37,42 +37,17 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-top_builddir=$(cd "$builddir" && pwd)
-export top_srcdir top_builddir
-
-: "${NGINX:=$(PATH=$PATH:/usr/sbin:/sbin command -v nginx)}"
-: "${CURL:=$(command -v curl)}"
-: "${WRK:=$(command -v wrk)}"
 HTTP_LISTEN=127.0.0.1:0		# set below, before nginx starts
-. "$top_srcdir/tests/lib.sh"
+. "$(dirname "$0")/common.sh"
 require NGINX
 require CURL
 require WRK
 
 MCOUNT="$top_builddir/tests/mcount.so"
-for f in "$WORKER" "$MCOUNT"; do
-	[ -f "$f" ] || fail "$f not found: build first (make && make check), or give -b BUILDDIR"
-done
+need_built "$WORKER" "$MCOUNT"
 threads=2
 conns=8
 half_seconds=${SOAK_SECONDS:-900}
-
-log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
-
-# A free port on 127.0.0.1, as far as ss can tell.
-pick_port() {
-	for _ in $(seq 50); do
-		_p=$(awk 'BEGIN { srand(); printf "%d", 20000 + rand() * 40000 }')
-		_p=$((_p + $$ % 1000))
-		if ! ss -Htln "sport = :$_p" 2>/dev/null | grep -q .; then
-			echo "$_p"
-			return 0
-		fi
-		sleep 0.01
-	done
-	return 1
-}
 
 # The worker as deployed, under the heap-call counter.
 head -c 8192 /dev/zero >"$tmp/mcount" && chmod 666 "$tmp/mcount"

@@ -32,57 +32,21 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
-top_builddir=$(cd "$builddir" && pwd)
-export top_srcdir top_builddir
-
-: "${NGINX:=$(PATH=$PATH:/usr/sbin:/sbin command -v nginx)}"
-: "${SPAWN_FCGI:=$(command -v spawn-fcgi)}"
-: "${CURL:=$(command -v curl)}"
-: "${STRACE:=$(command -v strace)}"
-. "$top_srcdir/tests/lib.sh"
+. "$(dirname "$0")/common.sh"
 require NGINX
 require SPAWN_FCGI
 require CURL
 require STRACE
 
 PLAIN="$top_builddir/tests/plain-responder"
-for f in "$WORKER" "$PLAIN"; do
-	[ -x "$f" ] || fail "$f not found: build first (make && make check), or give -b BUILDDIR"
-done
+need_built "$WORKER" "$PLAIN"
 sizes="0 128 65536 1048576"
 
-params=${FASTCGI_PARAMS:-}
-if [ -z "$params" ]; then
-	conf=$("$NGINX" -V 2>&1 | tr ' ' '\n' | sed -n 's/^--conf-path=//p')
-	params="$(dirname "${conf:-/nonexistent/nginx.conf}")/fastcgi_params"
-fi
-[ -r "$params" ] || skip "nginx's fastcgi_params not found (tried $params; set FASTCGI_PARAMS)"
-
-cat >"$tmp/server.conf" <<EOF
-server {
-	listen unix:$HTTP_SOCKET;
-	client_max_body_size 2m;
-	client_body_buffer_size 2m;
-	location /upcase/ {
-		include $params;
-		fastcgi_pass unix:$tmp/upcase.sock;
-		fastcgi_buffers 64 32k;
-		fastcgi_max_temp_file_size 0;
-	}
-	location /plain/ {
-		include $params;
-		fastcgi_pass unix:$tmp/plain.sock;
-		fastcgi_buffers 64 32k;
-		fastcgi_max_temp_file_size 0;
-	}
-}
-EOF
+find_fastcgi_params
+bench_server "unix:$HTTP_SOCKET" >"$tmp/server.conf"
 render_nginx_conf "$tmp/server.conf"
 start_nginx
 
-spawn_user=
-[ "$(id -u)" = 0 ] && spawn_user="-u $run_user -g $run_group"
 for name in upcase plain; do
 	case $name in
 	upcase) prog=$WORKER; opts="-f -c 1" ;;
@@ -98,11 +62,8 @@ for name in upcase plain; do
 		cat "$tmp/$name.log" >&2; fail "$name did not start"; }
 done
 
-for s in $sizes; do
-	[ "$s" = 0 ] && continue
-	yes 'the quick brown fox jumps over the lazy dog; ' |
-	    head -c "$s" >"$tmp/body.$s"
-done
+# shellcheck disable=SC2086 # the list of sizes
+make_bodies $sizes
 
 # requests NAME SIZE COUNT: COUNT sequential requests through one curl.
 requests() {
@@ -152,16 +113,6 @@ for size in $sizes; do
 		count "$name" "$size"
 	done
 done
-
-size_name() {
-	case $1 in
-	0) echo "GET" ;;
-	128) echo "128 B" ;;
-	65536) echo "64 KiB" ;;
-	1048576) echo "1 MiB" ;;
-	*) echo "$1 B" ;;
-	esac
-}
 
 {
 	printf '| syscall |'
