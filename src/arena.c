@@ -63,6 +63,7 @@ static unsigned char arena_mem[ARENA_BYTES]
 static size_t		 arena_top;	/* first free byte */
 static size_t		 arena_live;	/* blocks handed out, not freed */
 static int		 arena_armed;
+/* Read by tests/alloc.sh through gdb: the arena must never overflow there. */
 static struct arena_stats arena_counters;
 
 /* From now on, serve allocations from the arena. */
@@ -88,11 +89,11 @@ arena_rewind(void)
 	arena_top = 0;
 }
 
-/* Copy out the counters. */
-void
-arena_stats(struct arena_stats *out)
+static void
+arena_note_top(void)
 {
-	*out = arena_counters;
+	if (arena_top > arena_counters.high_water)
+		arena_counters.high_water = arena_top;
 }
 
 static int
@@ -144,8 +145,7 @@ arena_alloc(size_t n)
 	b = (struct arena_block *)(arena_mem + arena_top);
 	arena_top += sizeof(*b) + size;
 	arena_live++;
-	if (arena_top > arena_counters.high_water)
-		arena_counters.high_water = arena_top;
+	arena_note_top();
 	arena_set_size(b, size);
 	arena_unpoison(b + 1, n);
 	return b + 1;
@@ -224,8 +224,7 @@ arena_realloc(void *p, size_t n)
 		arena_top += size - old;
 		arena_set_size(b, size);
 		arena_unpoison(p, n);
-		if (arena_top > arena_counters.high_water)
-			arena_counters.high_water = arena_top;
+		arena_note_top();
 		return p;
 	}
 	if ((q = arena_malloc(n)) == NULL)

@@ -19,6 +19,5 @@ struct arena_stats {
 
 void	arena_arm(void);
 void	arena_rewind(void);
-void	arena_stats(struct arena_stats *);
 
 #endif

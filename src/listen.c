@@ -22,7 +22,7 @@
 #include "log.h"
 
 /* Return 1 if fd is a socket in the listening state. */
-int
+static int
 listen_is_socket(int fd)
 {
 	int		 accepting = 0;

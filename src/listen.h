@@ -10,7 +10,6 @@
 /* Connections waiting for a child; spawn-fcgi uses the same default. */
 #define LISTEN_BACKLOG	1024
 
-int	listen_is_socket(int);
 int	listen_inherited(void);
 int	listen_unix(const char *, mode_t, uid_t, gid_t);
 void	listen_set_nonblocking(int);
