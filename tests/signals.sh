@@ -179,28 +179,20 @@ st=$?
 [ $st -eq 3 ] || fail "-T: the client ended with $st, want 3 (no answer)"
 pass "SIGTERM with a request stuck past -T 1: child killed, master exits 0"
 
-# --- SIGTERM while idle --------------------------------------------------
-start_worker "$sock" -c 3
-wait_until 10 count_children "$worker_pid" 3 || fail "no 3 children"
-children=$(children_of "$worker_pid")
-kill -TERM "$worker_pid"
-stopped_with "$worker_pid" 0
-# shellcheck disable=SC2086
-all_gone $children || fail "idle SIGTERM: children left"
-[ ! -e "$sock" ] || fail "idle SIGTERM: socket not removed"
-pass "SIGTERM while idle: master and 3 children gone, status 0, socket removed"
-
-# SIGINT does the same (the shell starts background jobs with SIGINT
-# ignored: the worker must install its handler anyway).
-start_worker "$sock" -c 2
-wait_until 10 count_children "$worker_pid" 2 || fail "no 2 children"
-children=$(children_of "$worker_pid")
-kill -INT "$worker_pid"
-stopped_with "$worker_pid" 0
-# shellcheck disable=SC2086
-all_gone $children || fail "SIGINT: children left"
-[ ! -e "$sock" ] || fail "SIGINT: socket not removed"
-pass "SIGINT while idle: the same"
+# --- SIGTERM or SIGINT while idle ----------------------------------------
+# SIGINT does the same as SIGTERM (the shell starts background jobs with
+# SIGINT ignored: the worker must install its handler anyway).
+for sig in TERM INT; do
+	start_worker "$sock" -c 3
+	wait_until 10 count_children "$worker_pid" 3 || fail "no 3 children"
+	children=$(children_of "$worker_pid")
+	kill -"$sig" "$worker_pid"
+	stopped_with "$worker_pid" 0
+	# shellcheck disable=SC2086
+	all_gone $children || fail "idle SIG$sig: children left"
+	[ ! -e "$sock" ] || fail "idle SIG$sig: socket not removed"
+	pass "SIG$sig while idle: master and 3 children gone, status 0, socket removed"
+done
 
 # --- SIGKILL of the master: the children follow --------------------------
 start_worker "$sock" -c 2

@@ -84,6 +84,17 @@ for n in 1 2 4 8 16; do
 	[ "$n" -le $((2 * ncpu)) ] && scale_list="$scale_list $n"
 done
 clk_tck=$(getconf CLK_TCK)
+# The median of a space-separated list, for the report's awk programs.
+awk_median='
+function median(list,   a, n, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+'
 wrk_bound=$((duration + 30))
 
 # --- processes ----------------------------------------------------------
@@ -275,15 +286,7 @@ if [ "$mode" = keepalive ]; then
 		echo
 		echo "| conns | new req/s | keep req/s | ratio keep/new | pool CPU µs/req new / keep | nginx CPU µs/req new / keep | pool+nginx µs/req new / keep | CPU saved per request: pool / pool+nginx | non-2xx+errors new / keep |"
 		echo "|---|---|---|---|---|---|---|---|---|"
-		awk -F'\t' -v tck="$clk_tck" '
-		function median(list,   a, n, i, j, t) {
-			n = split(list, a, " ")
-			for (i = 2; i <= n; i++)
-				for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-					t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-				}
-			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-		}
+		awk -F'\t' -v tck="$clk_tck" "$awk_median"'
 		$1 == "keepalive" {
 			k = $3 SUBSEP $5
 			if (!(($3) in seen)) { seen[$3] = 1; order[++nc] = $3 }
@@ -401,15 +404,7 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- the report ---------------------------------------------------------
 
 # Medians per (phase, children, conns, size, responder).
-awk -F'\t' -v tck="$clk_tck" '
-function median(list,   a, n, i, j, t) {
-	n = split(list, a, " ")
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk -F'\t' -v tck="$clk_tck" "$awk_median"'
 NR > 1 {
 	k = $1 "\t" $2 "\t" $3 "\t" $4 "\t" $5
 	if (!(k in req)) order[++nk] = k

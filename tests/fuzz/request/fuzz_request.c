@@ -121,29 +121,32 @@ log_info(const char *fmt, ...)
 }
 
 /* A child would exit here; no input may cause that, so it is a finding. */
+static void __attribute__((noreturn, format(printf, 1, 0)))
+fuzz_fatal(const char *fmt, va_list ap)
+{
+	log_shown = 1;
+	fuzz_log(fmt, ap);
+	abort();
+}
+
+/* The daemon's fatal(): see fuzz_fatal(). */
 void
 fatal(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	log_shown = 1;
 	va_start(ap, fmt);
-	fuzz_log(fmt, ap);
-	va_end(ap);
-	abort();
+	fuzz_fatal(fmt, ap);
 }
 
-/* As fatal(). */
+/* The daemon's fatalx(): see fuzz_fatal(). */
 void
 fatalx(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	log_shown = 1;
 	va_start(ap, fmt);
-	fuzz_log(fmt, ap);
-	va_end(ap);
-	abort();
+	fuzz_fatal(fmt, ap);
 }
 
 static void
