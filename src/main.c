@@ -1,8 +1,9 @@
 /*
  * upcase-fcgi: a preforked FastCGI responder that answers every request
  * with its body uppercased.  main() is the daemon's life in order: make
- * fds 0-2 valid, read options, obtain the listening socket, drop root,
- * hand over to the master (prefork.c), which runs the children (worker.c).
+ * fds 0-2 valid, read options (and the variables that stand in for them),
+ * obtain the listening socket, drop root, hand over to the master
+ * (prefork.c), which runs the children (worker.c).
  */
 #include <config.h>
 
@@ -17,20 +18,26 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "address.h"
+#include "allow.h"
 #include "listen.h"
 #include "log.h"
 #include "policy.h"
 #include "prefork.h"
 #include "priv.h"
+#include "upgrade.h"
 #include "upper.h"
 #include "worker.h"
 
 #define DEFAULT_MAX_BODY	(1024 * 1024)	/* nginx's client_max_body_size */
 #define DEFAULT_SOCKET_MODE	0660
 #define DEFAULT_STOP_TIMEOUT_SEC 10
+#define DEFAULT_IO_TIMEOUT_SEC	30
+#define MAX_TIMEOUT_SEC		3600
 
 struct options {
 	long		 children;
+	int		 children_given;
 	size_t		 max_body;
 	const char	*socket_path;
 	mode_t		 socket_mode;
@@ -39,20 +46,31 @@ struct options {
 	long		 stop_timeout_sec;
 	int		 foreground;
 	int		 ascii;
+	long		 backlog;
+	const char	*allow;
+	long		 max_requests;
+	int		 max_requests_given;
+	long		 io_timeout_sec;
+	int		 test_only;
 };
 
-enum { OPT_ASCII = 256 };
+enum { OPT_ASCII = 256, OPT_BACKLOG, OPT_IO_TIMEOUT };
 
 static const struct option long_options[] = {
+	{ "allow",		required_argument,	NULL, 'A' },
 	{ "ascii",		no_argument,		NULL, OPT_ASCII },
+	{ "backlog",		required_argument,	NULL, OPT_BACKLOG },
 	{ "children",		required_argument,	NULL, 'c' },
 	{ "foreground",		no_argument,		NULL, 'f' },
 	{ "group",		required_argument,	NULL, 'g' },
 	{ "help",		no_argument,		NULL, 'h' },
+	{ "io-timeout",		required_argument,	NULL, OPT_IO_TIMEOUT },
+	{ "max-requests",	required_argument,	NULL, 'r' },
 	{ "socket-mode",	required_argument,	NULL, 'M' },
 	{ "max-body",		required_argument,	NULL, 'm' },
 	{ "socket",		required_argument,	NULL, 's' },
 	{ "stop-timeout",	required_argument,	NULL, 'T' },
+	{ "test",		no_argument,		NULL, 't' },
 	{ "user",		required_argument,	NULL, 'u' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL,			0,			NULL, 0 }
@@ -64,27 +82,45 @@ usage(int status)
 	FILE	*out = status == 0 ? stdout : stderr;
 
 	fprintf(out,
-	    "usage: %s [-fhV] [--ascii] [-c children] [-m max-body] "
-	    "[-T seconds]\n"
-	    "       %*s [-u user] [-g group] [-s socket [-M mode]]\n"
+	    "usage: %s [-fhtV] [--ascii] [-A list] [-c children] "
+	    "[-m max-body] [-r requests]\n"
+	    "       %*s [-T seconds] [--io-timeout seconds] [-u user] "
+	    "[-g group]\n"
+	    "       %*s [-s address [-M mode] [--backlog n]]\n"
 	    "\n"
-	    "  -c, --children N      children to prefork (default: online "
-	    "CPUs)\n"
+	    "  -c, --children N      children to prefork (default: "
+	    "PHP_FCGI_CHILDREN,\n"
+	    "                        else online CPUs)\n"
 	    "  -m, --max-body SIZE   longest body served, k or M suffix "
 	    "(default: 1M)\n"
-	    "  -s, --socket PATH     bind this unix socket (default: use the "
-	    "socket on fd 0)\n"
-	    "  -M, --socket-mode MODE  octal mode of -s (default: 0660)\n"
+	    "  -r, --max-requests N  a child exits after N requests and is "
+	    "replaced\n"
+	    "                        (default: PHP_FCGI_MAX_REQUESTS, else "
+	    "0: never)\n"
+	    "  -s, --socket ADDRESS  bind PATH, HOST:PORT, [IPV6]:PORT, PORT "
+	    "or :PORT\n"
+	    "                        (default: systemd's socket, else the "
+	    "one on fd 0)\n"
+	    "  -M, --socket-mode MODE  octal mode of a unix -s (default: "
+	    "0660)\n"
+	    "      --backlog N       listen queue of -s (default: 1024)\n"
+	    "  -A, --allow LIST      TCP peers allowed: addresses, CIDR "
+	    "prefixes\n"
+	    "                        (default: FCGI_WEB_SERVER_ADDRS, else "
+	    "any)\n"
+	    "      --io-timeout S    give up a peer silent for S seconds "
+	    "(default: 30)\n"
 	    "  -u, --user USER       drop root to this user (owns -s)\n"
 	    "  -g, --group GROUP     and this group (default: USER's)\n"
 	    "  -T, --stop-timeout S  grace for busy children on stop "
 	    "(default: 10)\n"
 	    "  -f, --foreground      log to stderr instead of syslog\n"
+	    "  -t, --test            check the options and exit\n"
 	    "      --ascii           uppercase a-z only\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
 	    "\nSee upcase-fcgi(8).\n",
-	    PACKAGE, (int)strlen(PACKAGE), "");
+	    PACKAGE, (int)strlen(PACKAGE), "", (int)strlen(PACKAGE), "");
 	exit(status);
 }
 
@@ -94,6 +130,53 @@ usage_error(const char *what, const char *value)
 	fprintf(stderr, "%s: %s: %s\n", PACKAGE, what, value);
 	fprintf(stderr, "Try '%s --help'.\n", PACKAGE);
 	exit(2);
+}
+
+/* -c, or PHP_FCGI_CHILDREN (named by what): 1 to PREFORK_MAX_CHILDREN. */
+static void
+options_children(const char *text, const char *what, struct options *o)
+{
+	char	 why[64];
+
+	snprintf(why, sizeof(why), "%s: not a number of children from 1 to %d",
+	    what, PREFORK_MAX_CHILDREN);
+	if (policy_parse_count(text, 1, PREFORK_MAX_CHILDREN, &o->children) ==
+	    -1)
+		usage_error(why, text);
+	o->children_given = 1;
+}
+
+/* -r, or PHP_FCGI_MAX_REQUESTS (named by what): 0 means never. */
+static void
+options_max_requests(const char *text, const char *what, struct options *o)
+{
+	char	 why[64];
+
+	snprintf(why, sizeof(why), "%s: not a number of requests", what);
+	if (policy_parse_count(text, 0, 0x7fffffff, &o->max_requests) == -1)
+		usage_error(why, text);
+	o->max_requests_given = 1;
+}
+
+/*
+ * The variables that stand in for options that were not given, as for
+ * php-cgi and libfcgi: lighttpd's bin-environment and spawn-fcgi users set
+ * them.  An empty variable counts as unset.
+ */
+static void
+options_environment(struct options *o)
+{
+	const char	*v;
+
+	if (!o->children_given && (v = getenv("PHP_FCGI_CHILDREN")) != NULL &&
+	    *v != '\0')
+		options_children(v, "PHP_FCGI_CHILDREN", o);
+	if (!o->max_requests_given &&
+	    (v = getenv("PHP_FCGI_MAX_REQUESTS")) != NULL && *v != '\0')
+		options_max_requests(v, "PHP_FCGI_MAX_REQUESTS", o);
+	if (o->allow == NULL && (v = getenv("FCGI_WEB_SERVER_ADDRS")) != NULL &&
+	    *v != '\0')
+		o->allow = v;
 }
 
 static void
@@ -110,14 +193,17 @@ options_parse(int argc, char **argv, struct options *o)
 	o->socket_mode = DEFAULT_SOCKET_MODE;
 	o->stop_timeout_sec = DEFAULT_STOP_TIMEOUT_SEC;
 
-	while ((ch = getopt_long(argc, argv, "c:fg:hM:m:s:T:u:V",
+	o->backlog = LISTEN_BACKLOG;
+	o->io_timeout_sec = DEFAULT_IO_TIMEOUT_SEC;
+
+	while ((ch = getopt_long(argc, argv, "A:c:fg:hM:m:r:s:T:tu:V",
 	    long_options, NULL)) != -1) {
 		switch (ch) {
+		case 'A':
+			o->allow = optarg;
+			break;
 		case 'c':
-			if (policy_parse_count(optarg, 1, PREFORK_MAX_CHILDREN,
-			    &o->children) == -1)
-				usage_error("-c: not a number of children "
-				    "from 1 to 1024", optarg);
+			options_children(optarg, "-c", o);
 			break;
 		case 'f':
 			o->foreground = 1;
@@ -140,11 +226,17 @@ options_parse(int argc, char **argv, struct options *o)
 				usage_error("-m: not a size up to 1024M",
 				    optarg);
 			break;
+		case 'r':
+			options_max_requests(optarg, "-r", o);
+			break;
 		case 's':
 			o->socket_path = optarg;
 			break;
+		case 't':
+			o->test_only = 1;
+			break;
 		case 'T':
-			if (policy_parse_count(optarg, 0, 3600,
+			if (policy_parse_count(optarg, 0, MAX_TIMEOUT_SEC,
 			    &o->stop_timeout_sec) == -1)
 				usage_error("-T: not a number of seconds "
 				    "from 0 to 3600", optarg);
@@ -159,6 +251,18 @@ options_parse(int argc, char **argv, struct options *o)
 		case OPT_ASCII:
 			o->ascii = 1;
 			break;
+		case OPT_BACKLOG:
+			if (policy_parse_count(optarg, 1, 65535, &o->backlog) ==
+			    -1)
+				usage_error("--backlog: not a number from 1 to "
+				    "65535", optarg);
+			break;
+		case OPT_IO_TIMEOUT:
+			if (policy_parse_count(optarg, 0, MAX_TIMEOUT_SEC,
+			    &o->io_timeout_sec) == -1)
+				usage_error("--io-timeout: not a number of "
+				    "seconds from 0 to 3600", optarg);
+			break;
 		default:
 			fprintf(stderr, "Try '%s --help'.\n", PACKAGE);
 			exit(2);
@@ -166,6 +270,7 @@ options_parse(int argc, char **argv, struct options *o)
 	}
 	if (optind != argc)
 		usage_error("unexpected argument", argv[optind]);
+	options_environment(o);
 }
 
 /*
@@ -186,44 +291,114 @@ fds_sane(void)
 	}
 }
 
+/*
+ * Obtain the listening socket, in this order: the one our previous image
+ * handed over (SIGUSR2), -s ADDRESS bound here, systemd's, fd 0.  Sets
+ * *own_path when we bound a unix socket whose file we remove on stop.
+ */
+static int
+main_listener(const struct options *o, const struct priv_ids *ids,
+    struct prefork_config *master, const char **own_path)
+{
+	static pid_t		 old[2 * PREFORK_MAX_CHILDREN];
+	struct listen_config	 lc;
+	int			 fd, is_unix = 0;
+
+	*own_path = NULL;
+	if (upgrade_inherited(&fd, old, (int)(sizeof(old) / sizeof(old[0])),
+	    &master->nold)) {
+		master->old_children = old;
+		fd = listen_adopt(fd);
+		if (o->socket_path != NULL && strchr(o->socket_path, '/'))
+			*own_path = o->socket_path;
+		log_info("upgrade: took over the listening socket and %d "
+		    "children", master->nold);
+		return fd;
+	}
+	if (o->socket_path != NULL) {
+		lc.backlog = (int)o->backlog;
+		lc.mode = o->socket_mode;
+		lc.uid = ids->uid;
+		lc.gid = ids->gid;
+		fd = listen_bind(o->socket_path, &lc, &is_unix);
+		if (is_unix)
+			*own_path = o->socket_path;
+		return fd;
+	}
+	if ((fd = listen_systemd()) != -1 || (fd = listen_inherited()) != -1)
+		return fd;
+	fprintf(stderr, "%s: no listening socket: not started by systemd "
+	    "socket activation, and fd 0 is not one; start under spawn-fcgi "
+	    "or systemd, or give -s ADDRESS\n", PACKAGE);
+	exit(2);
+}
+
+/* Parse -A (or FCGI_WEB_SERVER_ADDRS) into list; exit 2 if it is wrong. */
+static void
+main_allowlist(const struct options *o, struct allow_list *list)
+{
+	char	 why[128];
+
+	if (o->allow == NULL)
+		return;
+	if (allow_parse(o->allow, list, why, sizeof(why)) == -1) {
+		fprintf(stderr, "%s: -A or FCGI_WEB_SERVER_ADDRS: %s\n",
+		    PACKAGE, why);
+		exit(2);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct worker_config	 worker;
+	static struct allow_list	 allow;
 	struct prefork_config		 master;
 	struct priv_ids			 ids;
 	struct options			 o;
+	struct address			 a;
+	const char			*own_path, *why;
 	int				 status;
 
 	fds_sane();
+	upgrade_init(argc, argv);
 	memset(&o, 0, sizeof(o));
+	memset(&master, 0, sizeof(master));
 	options_parse(argc, argv, &o);
 	log_init(o.foreground);
 	priv_lookup(o.user, o.group, &ids);
 	priv_check(&ids);
-
-	if (o.socket_path != NULL)
-		worker.listen_fd = listen_unix(o.socket_path, o.socket_mode,
-		    ids.uid, ids.gid);
-	else if ((worker.listen_fd = listen_inherited()) == -1) {
-		fprintf(stderr, "%s: no listening socket: fd 0 is not one; "
-		    "start under spawn-fcgi or give -s PATH\n", PACKAGE);
-		exit(2);
+	main_allowlist(&o, &allow);
+	if (o.test_only) {
+		if (o.socket_path != NULL &&
+		    address_parse(o.socket_path, &a, &why) == -1)
+			usage_error(why, o.socket_path);
+		return 0;
 	}
+
+	worker.listen_fd = main_listener(&o, &ids, &master, &own_path);
 	listen_set_nonblocking(worker.listen_fd);
+	if (allow.n > 0 && listen_is_unix(worker.listen_fd))
+		log_warnx("-A or FCGI_WEB_SERVER_ADDRS: ignored on a unix "
+		    "socket, which has no peer address; its file mode (-M) "
+		    "says who may connect");
+	else if (allow.n > 0)
+		worker.allow = &allow;
 	priv_drop(&ids);
 
 	worker.max_body = o.max_body;
 	worker.ascii = o.ascii;
+	worker.io_timeout_sec = (int)o.io_timeout_sec;
+	worker.max_requests = o.max_requests;
+	worker.ready = prefork_ready;
 	master.children = (int)o.children;
 	master.stop_timeout_sec = (int)o.stop_timeout_sec;
+	master.listen_fd = worker.listen_fd;
 	master.child_main = worker_main;
 	master.child_arg = &worker;
 	log_serving();
 	status = prefork_run(&master);
-	if (o.socket_path != NULL && unlink(o.socket_path) == -1 &&
-	    errno != ENOENT)
-		log_warn("remove %s (the next start replaces it)",
-		    o.socket_path);
+	if (own_path != NULL && unlink(own_path) == -1 && errno != ENOENT)
+		log_warn("remove %s (the next start replaces it)", own_path);
 	return status;
 }

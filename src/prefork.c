@@ -1,11 +1,20 @@
 /*
  * The master process.  It never accepts a connection: it forks children,
- * sleeps in sigsuspend, reaps them and replaces those that die, with a
- * back-off that grows while children keep dying young so that a crash loop
- * cannot spin the CPU.  SIGHUP replaces every child gracefully; SIGTERM or
- * SIGINT stops them, waits for each to finish its request (re-sending
- * SIGTERM every second), kills what is left after the stop timeout, and
- * returns 0.  Children die with the master (PR_SET_PDEATHSIG on Linux).
+ * sleeps in ppoll, reaps them and replaces those that exit.  Each child
+ * says when it is ready to serve (a slot number on the ready pipe), which
+ * tells a start-up failure from everything else: only children that die
+ * before they are ready are restarted with a back-off that grows while
+ * they keep failing, so that a crash loop cannot spin the CPU; a child
+ * that served and then died on a request, or exited after -r requests, is
+ * replaced at once.
+ *
+ * Signals: SIGHUP replaces every child gracefully and forgets any
+ * back-off; SIGUSR2 re-executes the binary in place (upgrade.c) and the
+ * new image retires the old children once its own are ready; SIGTERM or
+ * SIGINT stops the children, waits for each to finish its request
+ * (re-sending SIGTERM every second), kills what is left after the stop
+ * timeout, and returns 0.  SIGUSR1 and SIGPIPE are ignored.  Children die
+ * with the master (PR_SET_PDEATHSIG on Linux).
  */
 #include <config.h>
 
@@ -17,32 +26,48 @@
 #endif
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "prefork.h"
+#include "upgrade.h"
 
-/* A child that dies within this many ms of its start counts as a crash. */
-#define PREFORK_YOUNG_MS	1000
 #define PREFORK_BACKOFF_MIN_MS	100
 #define PREFORK_BACKOFF_MAX_MS	10000
+/* At most this many lines about child deaths per this many ms. */
+#define PREFORK_DEATH_LOG_LINES	10
+#define PREFORK_DEATH_LOG_MS	10000
 
 struct prefork_slot {
 	pid_t		 pid;		/* 0: empty */
-	long long	 started_ms;
 	long long	 respawn_at_ms;	/* when an empty slot may be filled */
-	int		 young_deaths;	/* consecutive deaths soon after start */
-	int		 retiring;	/* told to stop by SIGHUP: not a crash */
+	int		 failed_starts;	/* children in a row that never served */
+	int		 ready;		/* the child said it serves */
+	int		 retiring;	/* told to stop: not a crash */
 };
 
 static struct prefork_slot	 slots[PREFORK_MAX_CHILDREN];
 static int			 nslots;
+/* Children of the image we replaced (SIGUSR2), until they have left. */
+static pid_t			 old_children[2 * PREFORK_MAX_CHILDREN];
+static int			 nold;
+static int			 old_retired;	/* told to stop */
 static pid_t			 master_pid;
+static int			 ready_pipe[2] = { -1, -1 };
+static int			 my_slot;	/* in a child */
 
-static volatile sig_atomic_t	 got_chld, got_stop, got_hup, got_alarm;
+static long long		 death_log_window_ms;
+static int			 deaths_logged;	/* in this window */
+static unsigned long		 deaths_unlogged;
+
+static volatile sig_atomic_t	 got_chld, got_stop, got_hup, got_alarm,
+				 got_usr2;
 
 static void
 prefork_on_signal(int sig)
@@ -56,6 +81,9 @@ prefork_on_signal(int sig)
 		break;
 	case SIGALRM:
 		got_alarm = 1;
+		break;
+	case SIGUSR2:
+		got_usr2 = 1;
 		break;
 	default:
 		got_stop = 1;
@@ -72,7 +100,7 @@ prefork_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wake the master's sigsuspend after ms milliseconds (0 disarms). */
+/* Wake the master's wait after ms milliseconds (0 disarms). */
 static void
 prefork_alarm_ms(long long ms)
 {
@@ -84,8 +112,26 @@ prefork_alarm_ms(long long ms)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/*
+ * In a child: tell the master that this child serves from now on.  Called
+ * by the worker once its context is built (worker_config.ready).
+ */
+void
+prefork_ready(void)
+{
+	ssize_t	 w;
+
+	/* An int is far below PIPE_BUF: the write is atomic. */
+	do
+		w = write(ready_pipe[1], &my_slot, sizeof(my_slot));
+	while (w == -1 && errno == EINTR);
+	close(ready_pipe[1]);
+	ready_pipe[1] = -1;
+}
+
 static void
-prefork_child(const struct prefork_config *cfg, const sigset_t *orig)
+prefork_child(const struct prefork_config *cfg, const sigset_t *orig,
+    int slot)
 {
 	struct sigaction	 sa;
 	sigset_t		 stop_mask;
@@ -93,11 +139,16 @@ prefork_child(const struct prefork_config *cfg, const sigset_t *orig)
 	static const int	 reset[] = { SIGCHLD, SIGHUP, SIGALRM,
 				     SIGTERM, SIGINT };
 
+	my_slot = slot;
+	close(ready_pipe[0]);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	for (sig = 0; sig < (int)(sizeof(reset) / sizeof(reset[0])); sig++)
 		sigaction(reset[sig], &sa, NULL);
+	/* Only the master upgrades; a stray SIGUSR2 must not kill a child. */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGUSR2, &sa, NULL);
 	prefork_alarm_ms(0);
 	/*
 	 * Until the child has its own handlers, a stop signal must wait
@@ -121,10 +172,10 @@ prefork_child(const struct prefork_config *cfg, const sigset_t *orig)
 }
 
 static void
-prefork_spawn(const struct prefork_config *cfg, struct prefork_slot *slot,
-    const sigset_t *orig)
+prefork_spawn(const struct prefork_config *cfg, int i, const sigset_t *orig)
 {
-	pid_t	 pid;
+	struct prefork_slot	*slot = &slots[i];
+	pid_t			 pid;
 
 	if ((pid = fork()) == -1) {
 		log_warn("fork");
@@ -132,9 +183,9 @@ prefork_spawn(const struct prefork_config *cfg, struct prefork_slot *slot,
 		return;
 	}
 	if (pid == 0)
-		prefork_child(cfg, orig);
+		prefork_child(cfg, orig, i);
 	slot->pid = pid;
-	slot->started_ms = prefork_now_ms();
+	slot->ready = 0;
 	slot->retiring = 0;
 }
 
@@ -149,55 +200,122 @@ prefork_slot_of(pid_t pid)
 	return NULL;
 }
 
-/* Back-off for the next start of a slot whose child just died. */
+/* Forget pid if it was one of the previous image's children. */
+static int
+prefork_forget_old(pid_t pid)
+{
+	int	 i;
+
+	for (i = 0; i < nold; i++)
+		if (old_children[i] == pid) {
+			old_children[i] = old_children[--nold];
+			return 1;
+		}
+	return 0;
+}
+
+/* Read every slot number the children wrote on the ready pipe. */
+static void
+prefork_drain_ready(void)
+{
+	int	 idx[64];
+	ssize_t	 n, k;
+
+	while ((n = read(ready_pipe[0], idx, sizeof(idx))) > 0)
+		for (k = 0; k < n / (ssize_t)sizeof(idx[0]); k++)
+			if (idx[k] >= 0 && idx[k] < nslots &&
+			    slots[idx[k]].pid != 0)
+				slots[idx[k]].ready = 1;
+}
+
+/*
+ * When the slot of a child that just died may be filled again: at once,
+ * unless the child died before it was ready, which doubles a back-off
+ * from PREFORK_BACKOFF_MIN_MS up to PREFORK_BACKOFF_MAX_MS.
+ */
 static long long
-prefork_backoff_ms(struct prefork_slot *slot, long long now, int stopping)
+prefork_backoff_ms(struct prefork_slot *slot, int stopping)
 {
 	long long	 delay = PREFORK_BACKOFF_MIN_MS;
 	int		 i;
 
-	if (stopping || slot->retiring ||
-	    now - slot->started_ms >= PREFORK_YOUNG_MS) {
-		slot->young_deaths = 0;
+	if (stopping || slot->retiring || slot->ready) {
+		slot->failed_starts = 0;
 		return 0;
 	}
-	for (i = 1; i < slot->young_deaths && delay < PREFORK_BACKOFF_MAX_MS;
+	for (i = 0; i < slot->failed_starts && delay < PREFORK_BACKOFF_MAX_MS;
 	    i++)
 		delay *= 2;
-	slot->young_deaths++;
+	slot->failed_starts++;
 	return delay < PREFORK_BACKOFF_MAX_MS ? delay : PREFORK_BACKOFF_MAX_MS;
 }
 
+/*
+ * Log how a child ended: at most PREFORK_DEATH_LOG_LINES lines per
+ * PREFORK_DEATH_LOG_MS, the next one saying how many were not logged, so
+ * that a stream of crash payloads cannot flood the log.
+ */
+static void
+prefork_log_death(pid_t pid, int status, int was_ready, long long delay)
+{
+	char		 how[96], then[64];
+	long long	 now = prefork_now_ms();
+
+	if (now - death_log_window_ms >= PREFORK_DEATH_LOG_MS) {
+		death_log_window_ms = now;
+		deaths_logged = 0;
+	}
+	if (deaths_logged++ >= PREFORK_DEATH_LOG_LINES) {
+		deaths_unlogged++;
+		return;
+	}
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(how, sizeof(how), "killed by the sandbox (signal "
+		    "%d, %s: a forbidden system call)", SIGSYS,
+		    strsignal(SIGSYS));
+	else if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "killed by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(how, sizeof(how), "exited with status %d",
+		    WEXITSTATUS(status));
+	if (was_ready)
+		snprintf(then, sizeof(then), "respawning");
+	else
+		snprintf(then, sizeof(then), "before it was ready; respawning "
+		    "in %lld ms", delay);
+	if (deaths_unlogged > 0)
+		log_warnx("child %ld %s; %s (and %lu more child deaths not "
+		    "logged)", (long)pid, how, then, deaths_unlogged);
+	else
+		log_warnx("child %ld %s; %s", (long)pid, how, then);
+	deaths_unlogged = 0;
+}
+
 /* Collect every child that has exited; log the ones that died badly. */
-static int
+static void
 prefork_reap(int stopping)
 {
 	struct prefork_slot	*slot;
-	long long		 now, delay;
+	long long		 delay;
 	pid_t			 pid;
-	int			 status, reaped = 0;
+	int			 status, planned;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if ((slot = prefork_slot_of(pid)) == NULL)
+		if ((slot = prefork_slot_of(pid)) == NULL) {
+			prefork_forget_old(pid);
 			continue;
-		reaped++;
-		now = prefork_now_ms();
-		delay = prefork_backoff_ms(slot, now, stopping);
+		}
+		delay = prefork_backoff_ms(slot, stopping);
+		/* Exit 0 unasked: -r requests served (recycled). */
+		planned = stopping || slot->retiring || (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0 && slot->ready);
+		if (!planned)
+			prefork_log_death(pid, status, slot->ready, delay);
 		slot->pid = 0;
-		slot->respawn_at_ms = now + delay;
-		if (stopping || slot->retiring)
-			continue;
-		if (WIFSIGNALED(status))
-			log_warnx("child %ld killed by signal %d (%s); "
-			    "respawning in %lld ms", (long)pid,
-			    WTERMSIG(status), strsignal(WTERMSIG(status)),
-			    delay);
-		else if (WEXITSTATUS(status) != 0)
-			log_warnx("child %ld exited with status %d; "
-			    "respawning in %lld ms", (long)pid,
-			    WEXITSTATUS(status), delay);
+		slot->ready = 0;
+		slot->respawn_at_ms = prefork_now_ms() + delay;
 	}
-	return reaped;
 }
 
 /* After SIGKILL: wait for every child, however long the kernel takes. */
@@ -215,13 +333,15 @@ prefork_reap_all(void)
 		}
 		if ((slot = prefork_slot_of(pid)) != NULL)
 			slot->pid = 0;
+		else
+			prefork_forget_old(pid);
 	}
 }
 
 static int
 prefork_alive(void)
 {
-	int	 i, n = 0;
+	int	 i, n = nold;
 
 	for (i = 0; i < nslots; i++)
 		if (slots[i].pid != 0)
@@ -229,17 +349,37 @@ prefork_alive(void)
 	return n;
 }
 
-/* SIGHUP: ask every child to finish its request and make way for a new one. */
-static void
-prefork_retire_all(void)
+/* Whether every slot has a child that said it serves. */
+static int
+prefork_all_ready(void)
 {
 	int	 i;
 
 	for (i = 0; i < nslots; i++)
+		if (slots[i].pid == 0 || !slots[i].ready)
+			return 0;
+	return 1;
+}
+
+/*
+ * SIGHUP: ask every child to finish its request and make way for a new
+ * one, and forget any back-off: the operator may just have fixed what
+ * made children fail.
+ */
+static void
+prefork_retire_all(void)
+{
+	long long	 now = prefork_now_ms();
+	int		 i;
+
+	for (i = 0; i < nslots; i++) {
+		slots[i].failed_starts = 0;
 		if (slots[i].pid != 0) {
 			slots[i].retiring = 1;
 			kill(slots[i].pid, SIGTERM);
-		}
+		} else
+			slots[i].respawn_at_ms = now;
+	}
 }
 
 static void
@@ -250,6 +390,8 @@ prefork_signal_all(int sig)
 	for (i = 0; i < nslots; i++)
 		if (slots[i].pid != 0)
 			kill(slots[i].pid, sig);
+	for (i = 0; i < nold; i++)
+		kill(old_children[i], sig);
 }
 
 /* Fill empty slots that are due; arm the timer for the next one. */
@@ -263,12 +405,25 @@ prefork_fill(const struct prefork_config *cfg, const sigset_t *orig)
 		if (slots[i].pid != 0)
 			continue;
 		if (slots[i].respawn_at_ms <= now)
-			prefork_spawn(cfg, &slots[i], orig);
+			prefork_spawn(cfg, i, orig);
 		else if (next == 0 || slots[i].respawn_at_ms < next)
 			next = slots[i].respawn_at_ms;
 	}
 	if (next != 0)
 		prefork_alarm_ms(next - now);
+}
+
+/* Sleep until a signal or a ready child; the only place signals land. */
+static void
+prefork_wait(const sigset_t *wait_mask)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = ready_pipe[0];
+	pfd.events = POLLIN;
+	if (!got_chld && !got_stop && !got_hup && !got_alarm && !got_usr2)
+		ppoll(&pfd, 1, NULL, wait_mask);
+	prefork_drain_ready();
 }
 
 /* SIGTERM every child, re-sent each second, then SIGKILL at the deadline. */
@@ -300,6 +455,25 @@ prefork_stop(const struct prefork_config *cfg, const sigset_t *wait_mask)
 	prefork_alarm_ms(0);
 }
 
+/* SIGUSR2: hand the listening socket and every child to a new image. */
+static void
+prefork_upgrade(const struct prefork_config *cfg)
+{
+	pid_t	 live[2 * PREFORK_MAX_CHILDREN];
+	int	 i, n = 0;
+
+	prefork_reap(0);
+	for (i = 0; i < nslots; i++)
+		if (slots[i].pid != 0)
+			live[n++] = slots[i].pid;
+	for (i = 0; i < nold; i++)
+		live[n++] = old_children[i];
+	log_info("SIGUSR2: upgrading in place; %d children serve until the "
+	    "new ones are ready", n);
+	/* Returns only when the new image could not be started. */
+	upgrade_exec(cfg->listen_fd, live, n);
+}
+
 /*
  * Run the master until SIGTERM or SIGINT.  Returns the exit status.
  */
@@ -310,17 +484,25 @@ prefork_run(const struct prefork_config *cfg)
 	sigset_t		 block, orig, wait_mask;
 	int			 i;
 	static const int	 sigs[] = { SIGCHLD, SIGHUP, SIGALRM,
-				     SIGTERM, SIGINT };
+				     SIGTERM, SIGINT, SIGUSR2 };
 
 	master_pid = getpid();
 	nslots = cfg->children;
+	nold = cfg->nold;
+	memcpy(old_children, cfg->old_children, (size_t)nold *
+	    sizeof(old_children[0]));
 	sigemptyset(&block);
 	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++)
 		sigaddset(&block, sigs[i]);
+	/*
+	 * After an upgrade the previous image's mask is still in force,
+	 * with our signals blocked (and any that came meanwhile pending),
+	 * so orig is computed without them.
+	 */
 	sigprocmask(SIG_BLOCK, &block, &orig);
-	wait_mask = orig;
 	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++)
-		sigdelset(&wait_mask, sigs[i]);
+		sigdelset(&orig, sigs[i]);
+	wait_mask = orig;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = prefork_on_signal;
@@ -328,12 +510,17 @@ prefork_run(const struct prefork_config *cfg)
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++)
 		sigaction(sigs[i], &sa, NULL);
+	/* Signals the master has no use for must not end the service. */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
 
+	if (pipe2(ready_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe");
 	log_info("starting %d children", cfg->children);
 	for (;;) {
 		prefork_fill(cfg, &orig);
-		while (!got_chld && !got_stop && !got_hup && !got_alarm)
-			sigsuspend(&wait_mask);
+		prefork_wait(&wait_mask);
 		got_alarm = 0;
 		if (got_chld) {
 			got_chld = 0;
@@ -344,8 +531,20 @@ prefork_run(const struct prefork_config *cfg)
 		if (got_hup) {
 			got_hup = 0;
 			log_info("SIGHUP: replacing %d children",
-			    prefork_alive());
+			    prefork_alive() - nold);
 			prefork_retire_all();
+		}
+		if (got_usr2) {
+			got_usr2 = 0;
+			prefork_upgrade(cfg);
+		}
+		if (nold > 0 && !old_retired && prefork_all_ready()) {
+			old_retired = 1;
+			log_info("upgrade: %d new children serve; retiring "
+			    "%d old ones", nslots, nold);
+			for (i = 0; i < nold; i++)
+				kill(old_children[i], SIGTERM);
+			/* Reaped as they leave; still stopped with the rest. */
 		}
 	}
 	prefork_stop(cfg, &wait_mask);

@@ -1,9 +1,17 @@
 /*
  * A child process.  It owns one static context for its whole life: the
  * FCGX_Request and one body buffer sized once from -m.  It loops: wait for
- * a connection, accept, read FCGI stdin into the buffer, uppercase it in
- * place, write the response, finish.  Nothing on that path allocates; the
- * status rules themselves are in policy.c, the transform in upper.c.
+ * a connection, accept it (accept.c: allowlist, I/O timeout), hand it to
+ * libfcgi, read FCGI stdin into the buffer, uppercase it in place, write
+ * the response, finish; after -r requests it exits and the master starts
+ * its successor.  Nothing on that path allocates; the status rules
+ * themselves are in policy.c, the transform in upper.c.
+ *
+ * The child accepts, not libfcgi: a request whose ipcFd is a connection
+ * and whose keepConnection is set makes FCGX_Accept_r read that
+ * connection instead of accepting (LIBFCGI.md 8), and the request's
+ * listen_sock is -1, so that where libfcgi would accept after all -- a
+ * connection that ended without a request -- it gets EBADF and returns.
  *
  * Signals.  SIGTERM, SIGINT, SIGHUP and SIGUSR1 are blocked at all times
  * except while the child waits for a connection (epoll_pwait or ppoll
@@ -11,7 +19,7 @@
  * write in flight -- libfcgi does not retry EINTR -- and an idle child
  * wakes at once, with no window between a flag check and a blocking
  * accept().  The listening socket is non-blocking, so a child that loses
- * the race for a connection gets EAGAIN from FCGX_Accept_r and waits again.
+ * the race for a connection gets EAGAIN from accept4 and waits again.
  */
 #include <config.h>
 
@@ -33,6 +41,7 @@
 #include <fastcgi.h>
 #include <fcgiapp.h>
 
+#include "accept.h"
 #include "log.h"
 #include "policy.h"
 #include "upper.h"
@@ -71,6 +80,8 @@ struct worker_context {
 	FCGI_Header		 rec[WORKER_DIRECT_RECORDS];
 	struct iovec		 iov[2 * WORKER_DIRECT_RECORDS + 1];
 	int			 delivered;	/* the response reached nginx */
+	long			 served;	/* requests, for -r */
+	struct accept_config	 accept;
 };
 
 static struct worker_context	 ctx;
@@ -189,15 +200,15 @@ worker_record_header(FCGI_Header *h, int request_id, size_t clen)
 
 /*
  * Write all of iov[0..n) on fd; iov is consumed.  The connection is
- * blocking (accept(2) does not pass O_NONBLOCK on) and the stop signals
- * are blocked, so one writev normally moves everything; a short count,
- * EINTR and EAGAIN are legal all the same, and libfcgi's own OS_Write
- * retries none of them, so this loop does.  Returns 0, or -1 and errno.
+ * blocking and the stop signals are blocked, so one writev normally moves
+ * everything; a short count and EINTR are legal all the same, and
+ * libfcgi's own OS_Write retries neither, so this loop does.  EAGAIN means
+ * the peer read nothing for --io-timeout seconds (SO_SNDTIMEO): given up.
+ * Returns 0, or -1 and errno.
  */
 static int
 worker_writev_all(int fd, struct iovec *iov, int n)
 {
-	struct pollfd	 pfd;
 	ssize_t		 w;
 
 	while (n > 0) {
@@ -205,14 +216,7 @@ worker_writev_all(int fd, struct iovec *iov, int n)
 		if ((w = writev(fd, iov, n)) == -1) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return -1;
-			/* Only if the fd is non-blocking after all. */
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
-				return -1;
-			continue;
+			return -1;
 		}
 		while (n > 0 && (size_t)w >= iov->iov_len) {
 			w -= (ssize_t)iov->iov_len;
@@ -319,7 +323,11 @@ worker_respond(const char *status_line, const unsigned char *body, size_t len)
 	if ((FCGX_FClose(r->err) == -1 || FCGX_FClose(r->out) == -1) &&
 	    err == 0)
 		err = FCGX_GetError(r->out) > 0 ? FCGX_GetError(r->out) : EPIPE;
-	if (err != 0)
+	if (err == EAGAIN || err == EWOULDBLOCK)
+		log_warnx("response of %zu bytes not delivered: the web "
+		    "server read none of it for %d s (--io-timeout); closing "
+		    "the connection", len, ctx.cfg->io_timeout_sec);
+	else if (err != 0)
 		log_warnx("response of %zu bytes not delivered: the web "
 		    "server closed the connection (%s)", len, strerror(err));
 	ctx.delivered = err == 0;
@@ -375,7 +383,12 @@ worker_read_body(struct body_facts *f)
 		    "limit of %zu (-m)", total, f->max_body);
 	}
 	f->received = f->over_limit ? f->max_body : (size_t)total;
-	if (FCGX_GetError(in) != 0) {
+	if (FCGX_GetError(in) == EAGAIN || FCGX_GetError(in) == EWOULDBLOCK) {
+		f->stream_error = 1;
+		log_warnx("request given up: no more of the body for %d s "
+		    "after %llu bytes (--io-timeout); no response sent",
+		    ctx.cfg->io_timeout_sec, total);
+	} else if (FCGX_GetError(in) != 0) {
 		f->stream_error = 1;
 		log_warnx("request aborted: the body ended after %llu bytes "
 		    "(%s); no response sent", total,
@@ -455,37 +468,36 @@ worker_serve(void)
 	}
 }
 
-/* Back off after accept fails for lack of resources, then try again. */
-static void
-worker_accept_failed(int rc)
-{
-	struct timespec	 pause = { 0, 100 * 1000 * 1000 };
-
-	switch (-rc) {
-	case EMFILE:
-	case ENFILE:
-	case ENOBUFS:
-	case ENOMEM:
-		log_warnx("accept: %s; retrying in 100 ms", strerror(-rc));
-		nanosleep(&pause, NULL);
-		return;
-	default:
-		fatalx("accept: %s", rc < -9000 ? "libfcgi error" :
-		    strerror(-rc));
-	}
-}
-
 /*
- * Where the next request comes from: the connection nginx keeps open
- * (fastcgi_keep_conn on), or a new one on the listening socket.
+ * The next connection to read a request from: the one nginx keeps open
+ * (fastcgi_keep_conn on), or a new one from the listening socket.  Sets
+ * request.ipcFd; returns -1 when there is none (a stop signal, another
+ * child took it, the peer was refused).
  */
 static int
-worker_next_fd(void)
+worker_connection(void)
 {
 	FCGX_Request	*r = &ctx.request;
+	int		 fd;
 
-	return (r->keepConnection && r->ipcFd >= 0) ? r->ipcFd :
-	    ctx.cfg->listen_fd;
+	if (r->ipcFd >= 0)
+		return worker_wait(r->ipcFd);
+	if (worker_wait(ctx.cfg->listen_fd) == -1 || (fd = accept_next()) == -1)
+		return -1;
+	r->ipcFd = fd;
+	/* Read this connection instead of accepting; see the top. */
+	r->keepConnection = 1;
+	return 0;
+}
+
+/* Milliseconds on the monotonic clock (a vDSO call, no system call). */
+static long long
+worker_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -498,10 +510,9 @@ worker_next_fd(void)
  * (tests/bench/syscalls.sh counts them):
  * - epoll_pwait (ppoll on a kept connection): the idle wait, the one place
  *   the stop signals are let in; see the top of this file.
- * - accept, in FCGX_Accept_r; not on a kept connection.
- * - poll, in FCGX_Accept_r: libfcgi waits for the first bytes of a new
- *   unix connection (LIBFCGI.md 2.3); it cannot be skipped through the
- *   API, and a timeout of 0 drops connections whose data is not there yet.
+ * - accept4 (accept.c); not on a kept connection.  No libfcgi keeper poll.
+ * - two setsockopt for the I/O timeout of a unix connection (accept.c);
+ *   a TCP connection inherits its timeouts from the listener.
  * - read: libfcgi's reader, 8 KiB at a time.  Its size is fixed in
  *   FCGX_Accept_r (NewReader(..., 8192, 0)) and kept in the stream's
  *   private data, which FillBuffProc reads into, so larger reads would
@@ -515,15 +526,25 @@ int
 worker_once(void)
 {
 	FCGX_Request	*r = &ctx.request;
-	int		 rc;
+	long long	 start_ms = 0;
 
 	/* libfcgi holds no request memory here; start afresh. */
 	arena_rewind();
-	if (worker_wait(worker_next_fd()) == -1)
+	if (worker_connection() == -1)
 		return 0;
-	if ((rc = FCGX_Accept_r(r)) < 0) {
-		if (!worker_stop && rc != -EAGAIN && rc != -EWOULDBLOCK)
-			worker_accept_failed(rc);
+	if (ctx.cfg->io_timeout_sec > 0)
+		start_ms = worker_now_ms();
+	if (FCGX_Accept_r(r) < 0) {
+		/*
+		 * The connection ended before a whole request: nginx closed
+		 * a kept one (normal), or the peer stalled for the timeout.
+		 * libfcgi has closed it either way.
+		 */
+		if (start_ms != 0 && worker_now_ms() - start_ms >=
+		    (long long)ctx.cfg->io_timeout_sec * 1000)
+			log_warnx("connection given up: no complete request "
+			    "header or params for %d s (--io-timeout)",
+			    ctx.cfg->io_timeout_sec);
 		return 0;
 	}
 	worker_serve();
@@ -557,8 +578,13 @@ worker_init(const struct worker_config *cfg)
 	worker_signals();
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
-	if (FCGX_InitRequest(&ctx.request, cfg->listen_fd, 0) != 0)
+	/* No listening socket for libfcgi: the child accepts (accept.c). */
+	if (FCGX_InitRequest(&ctx.request, -1, 0) != 0)
 		fatalx("FCGX_InitRequest failed");
+	ctx.accept.listen_fd = cfg->listen_fd;
+	ctx.accept.allow = cfg->allow;
+	ctx.accept.io_timeout_sec = cfg->io_timeout_sec;
+	accept_init(&ctx.accept);
 	worker_wait_init(cfg->listen_fd);
 
 	/* mmap, not malloc: the body buffer never touches the heap. */
@@ -571,16 +597,22 @@ worker_init(const struct worker_config *cfg)
 }
 
 /*
- * Child entry point: build the static context, then serve until told to
- * stop.  Exits 0 after a stop request, 1 on a fatal error.
+ * Child entry point: build the static context, tell the master it is
+ * ready, then serve until told to stop or, with -r, until it has served
+ * its share.  Exits 0 then, 1 on a fatal error.
  */
 void
 worker_main(void *arg)
 {
-	worker_init(arg);
+	const struct worker_config *cfg = arg;
+
+	worker_init(cfg);
+	if (cfg->ready != NULL)
+		cfg->ready();
 	arena_arm();
-	while (!worker_stop)
-		worker_once();
+	while (!worker_stop && (cfg->max_requests == 0 ||
+	    ctx.served < cfg->max_requests))
+		ctx.served += worker_once();
 	/* A connection nginx kept open would otherwise wait for its timeout. */
 	if (ctx.request.ipcFd >= 0)
 		close(ctx.request.ipcFd);

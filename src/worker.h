@@ -6,10 +6,16 @@
 
 #include <stddef.h>
 
+struct allow_list;
+
 struct worker_config {
 	int	 listen_fd;
 	size_t	 max_body;	/* -m: longest body served, in bytes */
 	int	 ascii;		/* --ascii: map a-z only */
+	const struct allow_list *allow;	/* -A; NULL: every peer */
+	int	 io_timeout_sec; /* --io-timeout; 0: none */
+	long	 max_requests;	/* -r: exit after this many; 0: never */
+	void	(*ready)(void);	/* called once the context is built */
 };
 
 void	worker_init(const struct worker_config *);
