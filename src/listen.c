@@ -68,6 +68,23 @@ listen_inherited(void)
 }
 
 /*
+ * Remove a variable from the environment and wipe its text, which stays
+ * in the process's initial environment block: /proc/PID/environ, of this
+ * process and of every child it forks, shows that block, not environ.
+ */
+static void
+listen_forget_variable(const char *name)
+{
+	char	*value;
+
+	if ((value = getenv(name)) == NULL)
+		return;
+	value -= strlen(name) + 1;
+	unsetenv(name);
+	memset(value, 0, strlen(value));
+}
+
+/*
  * systemd socket activation (sd_listen_fds(3)): when LISTEN_PID is our
  * PID, LISTEN_FDS says how many sockets start at fd 3; we serve exactly
  * one.  The variables are removed either way, so that no child and no
@@ -97,9 +114,9 @@ listen_systemd(void)
 			    fd);
 		listen_set_cloexec(fd);
 	}
-	unsetenv("LISTEN_PID");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_FDNAMES");
+	listen_forget_variable("LISTEN_PID");
+	listen_forget_variable("LISTEN_FDS");
+	listen_forget_variable("LISTEN_FDNAMES");
 	return fd;
 }
 

@@ -1,10 +1,11 @@
 /*
  * fcgi-raw: a scripted FastCGI client for the shell tests.  It connects
- * to a unix socket, sends whatever records a small script describes --
- * well-formed, malformed or plain bytes -- and prints what comes back.  It
- * never hangs: every wait is bounded by -t.
+ * to a unix socket (a path) or over TCP (HOST:PORT or [IPV6]:PORT, from
+ * the source address of -b if given), sends whatever records a small
+ * script describes -- well-formed, malformed or plain bytes -- and prints
+ * what comes back.  It never hangs: every wait is bounded by -t.
  *
- * usage: fcgi-raw [-t seconds] [-r report] socket [script | -]
+ * usage: fcgi-raw [-t seconds] [-r report] [-b source] socket [script | -]
  *
  * The script (a file, or stdin) has one command per line; # starts a
  * comment.  With the script in a file, stdin can be a request body
@@ -58,10 +59,12 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -710,15 +713,88 @@ run_command(char *line)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: fcgi-raw [-t seconds] [-r report] socket "
-	    "[script | -]\n");
+	fprintf(stderr, "usage: fcgi-raw [-t seconds] [-r report] "
+	    "[-b source] socket [script | -]\n");
 	exit(2);
+}
+
+/* Resolve a numeric HOST:PORT or [IPV6]:PORT (port may be 0 for -b). */
+static struct addrinfo *
+resolve(const char *text)
+{
+	struct addrinfo	 hints, *res;
+	char		 host[256];
+	const char	*port;
+	size_t		 len;
+	int		 rc;
+
+	if (text[0] == '[') {
+		if ((port = strstr(text, "]:")) == NULL)
+			return NULL;
+		len = (size_t)(port - text - 1);
+		text++;
+		port += 2;
+	} else {
+		if ((port = strrchr(text, ':')) == NULL)
+			return NULL;
+		len = (size_t)(port - text);
+		port++;
+	}
+	if (len >= sizeof(host))
+		return NULL;
+	memcpy(host, text, len);
+	host[len] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		fprintf(stderr, "fcgi-raw: %s: %s\n", text, gai_strerror(rc));
+		return NULL;
+	}
+	return res;
+}
+
+/* Connect to a unix path or, without a '/', a TCP address. */
+static int
+connect_to(const char *where, const char *source)
+{
+	struct sockaddr_un	 sun;
+	struct addrinfo		*to, *from = NULL;
+	int			 fd;
+
+	if (strchr(where, '/') != NULL) {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (strlen(where) >= sizeof(sun.sun_path)) {
+			fprintf(stderr, "fcgi-raw: socket path too long\n");
+			exit(2);
+		}
+		strcpy(sun.sun_path, where);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+			die("socket");
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+			die(where);
+		return fd;
+	}
+	if ((to = resolve(where)) == NULL ||
+	    (source != NULL && (from = resolve(source)) == NULL))
+		exit(2);
+	if ((fd = socket(to->ai_family, SOCK_STREAM, 0)) == -1)
+		die("socket");
+	if (from != NULL && bind(fd, from->ai_addr, from->ai_addrlen) == -1)
+		die(source);
+	if (connect(fd, to->ai_addr, to->ai_addrlen) == -1)
+		die(where);
+	freeaddrinfo(to);
+	if (from != NULL)
+		freeaddrinfo(from);
+	return fd;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct sockaddr_un	 sun;
+	const char		*source = NULL;
 	FILE			*script = stdin;
 	char			*line = NULL;
 	size_t			 linecap = 0;
@@ -726,8 +802,11 @@ main(int argc, char **argv)
 	int			 ch;
 
 	report = stderr;
-	while ((ch = getopt(argc, argv, "r:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:r:t:")) != -1) {
 		switch (ch) {
+		case 'b':
+			source = optarg;
+			break;
 		case 'r':
 			if ((report = fopen(optarg, "w")) == NULL)
 				die(optarg);
@@ -753,17 +832,7 @@ main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	deadline_ms = now_ms() + (long long)(timeout_s * 1000);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(argv[0]) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "fcgi-raw: socket path too long\n");
-		return 2;
-	}
-	strcpy(sun.sun_path, argv[0]);
-	if ((sock = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		die("socket");
-	if (connect(sock, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		die(argv[0]);
+	sock = connect_to(argv[0], source);
 	if (fcntl(sock, F_SETFL, O_NONBLOCK) == -1)
 		die("fcntl");
 

@@ -267,3 +267,34 @@ count_children() { [ "$(children_of "$1" | wc -l)" -eq "$2" ]; }
 open_fds() { for _p; do ls "/proc/$_p/fd"; done | wc -l; }
 # fds_above N PID...: together they hold more than N fds.
 fds_above() { _n=$1; shift; [ "$(open_fds "$@")" -gt "$_n" ]; }
+
+# free_port: print a TCP port that nothing listens on, on any address
+# (checked with ss; the caller binds it at once).
+free_port() {
+	for _ in $(seq 50); do
+		_port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+		[ -z "$(ss -Hltn "sport = :$_port")" ] && { echo "$_port"; return 0; }
+	done
+	fail "no free TCP port found"
+}
+
+# fcgi_post ADDRESS BODY [FCGI-RAW-OPTIONS...]: one POST of BODY through
+# tests/fcgi-raw to ADDRESS (a unix path, HOST:PORT or [IPV6]:PORT); the
+# response body alone to stdout; the report in $tmp/post.rep.  Fails
+# (status 3) when no complete response came.
+fcgi_post() {
+	_fp_addr=$1; _fp_body=$2; shift 2
+	printf 'begin 1\nparams 1 REQUEST_METHOD=POST CONTENT_LENGTH=%d\nparams-end 1\nstdin 1 %s\nstdin-end 1\nexpect-end 1\n' \
+	    "${#_fp_body}" "$_fp_body" |
+	    "$FCGI_RAW" -t 10 -r "$tmp/post.rep" "$@" "$_fp_addr" >"$tmp/post.out" ||
+	    return $?
+	sed '1,/^\r$/d' "$tmp/post.out"
+}
+
+# need_ss: the tests that look at sockets use ss (Debian: iproute2).
+need_ss() {
+	command -v ss >/dev/null 2>&1 || fail "ss not found: install iproute2"
+}
+
+# tcp_listening PORT: something listens on that TCP port.
+tcp_listening() { [ -n "$(ss -Hltn "sport = :$1")" ]; }

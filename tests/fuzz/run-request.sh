@@ -36,7 +36,8 @@ mkdir -p "$work/build"
 	cat "$work/build.log" >&2; exit 1; }
 "$CLANG" $flags -fsanitize=fuzzer -I"$work/build" -I"$top_srcdir/src" \
     -o "$work/fuzz_request" "$here/request/fuzz_request.c" \
-    "$top_srcdir/src/worker.c" "$work/build/src/libupcase.a" \
+    "$top_srcdir/src/worker.c" "$top_srcdir/src/accept.c" \
+    "$work/build/src/libupcase.a" \
     -Wl,-Bstatic -lfcgi -Wl,-Bdynamic -lpthread
 
 # Seeds: valid requests of each kind, one mode byte first (see the harness).
