@@ -394,6 +394,7 @@ main(int argc, char **argv)
 	master.children = (int)o.children;
 	master.stop_timeout_sec = (int)o.stop_timeout_sec;
 	master.listen_fd = worker.listen_fd;
+	master.master_init = worker_preinit;
 	master.child_main = worker_main;
 	master.child_arg = &worker;
 	log_serving();

@@ -510,6 +510,9 @@ prefork_run(const struct prefork_config *cfg)
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++)
 		sigaction(sigs[i], &sa, NULL);
+	/* libfcgi keeps handlers it finds; it would replace SIG_IGN. */
+	if (cfg->master_init != NULL)
+		cfg->master_init();
 	/* Signals the master has no use for must not end the service. */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGUSR1, &sa, NULL);

@@ -13,6 +13,7 @@ struct prefork_config {
 	int	 children;		/* how many to keep running */
 	int	 stop_timeout_sec;	/* grace before SIGKILL on stop */
 	int	 listen_fd;		/* handed on by an upgrade */
+	void	(*master_init)(void);	/* once, with the handlers in place */
 	void	(*child_main)(void *);	/* never returns */
 	void	*child_arg;
 	/* Children of the image this one replaced (SIGUSR2), if any. */

@@ -99,8 +99,9 @@ worker_on_stop(int sig)
 }
 
 /*
- * Install the stop handlers before FCGX_Init, so that libfcgi keeps them
- * instead of its own, and block them outside the idle wait.
+ * Install the child's stop handlers over those it inherited (libfcgi's
+ * FCGX_Init ran in the master) or before FCGX_Init (the fuzz harness),
+ * and block them outside the idle wait.
  */
 static void
 worker_signals(void)
@@ -566,6 +567,20 @@ worker_once(void)
 }
 
 /*
+ * Initialise libfcgi in the master, once: its one-time tables are then
+ * inherited by every child, so that starting a child -- a recycled one
+ * too -- makes no heap call.  The handlers libfcgi installs here for
+ * SIGTERM, SIGUSR1 and SIGPIPE are the master's own or replaced by them
+ * (prefork_run calls this once its handlers are in place).
+ */
+void
+worker_preinit(void)
+{
+	if (FCGX_Init() != 0)
+		fatalx("FCGX_Init failed");
+}
+
+/*
  * Build the static context: signal handlers, libfcgi, the wait instance
  * and the body buffer.  Called once per child, before worker_once().
  */
@@ -576,6 +591,7 @@ worker_init(const struct worker_config *cfg)
 
 	ctx.cfg = cfg;
 	worker_signals();
+	/* Already done in the master; does nothing then. */
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
 	/* No listening socket for libfcgi: the child accepts (accept.c). */

@@ -18,6 +18,7 @@ struct worker_config {
 	void	(*ready)(void);	/* called once the context is built */
 };
 
+void	worker_preinit(void);
 void	worker_init(const struct worker_config *);
 int	worker_once(void);
 void	worker_main(void *) __attribute__((noreturn));

@@ -6,6 +6,9 @@
 # the whole process tree.  The plain libfcgi responder is measured the same
 # way in the same nginx and must show libfcgi's own calls (at least 12 per
 # request): that proves the counter sees them, so this test can fail.
+# A second worker on TCP, with an allowlist and -r recycling, is measured
+# the same way while peers not on its list are refused: still 0 calls, so
+# neither refusals nor the start of a recycled child allocate.
 . "$top_srcdir/tests/lib.sh"
 require NGINX
 require CURL
@@ -18,7 +21,7 @@ POSTS=2000		# measured POSTs with a body
 GETS=300		# measured GETs with 10 extra request headers
 CHILDREN=2
 
-[ -f "$MCOUNT" ] && [ -x "$PLAIN" ] ||
+[ -f "$MCOUNT" ] && [ -x "$PLAIN" ] && [ -x "$FCGI_RAW" ] ||
     fail "build tests/mcount.so and tests/plain-responder first (make check)"
 
 # Sanitizers replace malloc themselves (gcc links them as libraries, clang
@@ -63,6 +66,19 @@ for pid in $worker_pid $(children_of "$worker_pid"); do
 	    fail "process $pid of the worker does not have mcount.so loaded"
 done
 
+# The worker on TCP with an allowlist, recycling each child after 50
+# requests, under the counter too.
+new_counter_file tcp
+tcp_port=$(free_port)
+# shellcheck disable=SC2086
+MCOUNT_FILE="$tmp/tcp.mcount" LD_PRELOAD="$MCOUNT" \
+    "$WORKER" -f -c "$CHILDREN" -r 50 -s "127.0.0.1:$tcp_port" -A 127.0.0.1 \
+    $as_user >"$tmp/tcp.log" 2>&1 &
+tcp_pid=$!
+track_pid "$tcp_pid"
+wait_until 10 has_children "$tcp_pid" || {
+	cat "$tmp/tcp.log" >&2; fail "the TCP worker did not start"; }
+
 # The plain responder, started by spawn-fcgi in the foreground (it execs).
 new_counter_file plain
 spawn_user=
@@ -87,6 +103,10 @@ server {
 	location /plain/ {
 		include $params;
 		fastcgi_pass unix:$tmp/plain.sock;
+	}
+	location /tcp/ {
+		include $params;
+		fastcgi_pass 127.0.0.1:$tcp_port;
 	}
 }
 EOF
@@ -129,6 +149,7 @@ batch() {
 	if [ "$2" = post ]; then
 		want=$upper
 		[ "$1" = plain ] && want=$body
+		[ "$1" = tcp-refusing ] && want=$upper
 		n=$(grep -cxF "$want" "$tmp/out")
 		[ "$n" = "$3" ] || fail "$1 post: $n of $3 bodies as expected"
 	fi
@@ -185,6 +206,36 @@ for kind in post get; do
 	}
 done
 pass "upcase-fcgi made 0 heap calls in $POSTS POSTs and $GETS GETs with extra headers"
+
+# TCP, allowlist, recycling: warm up, then count a measured batch during
+# which peers not on the list (127.0.0.2) keep connecting.
+batch tcp post "$WARMUP"
+before_pids=$(children_of "$tcp_pid")
+refuse_loop() {
+	for _ in $(seq 100); do
+		printf 'begin 1\nparams-end 1\nstdin-end 1\nexpect-end 1\n' |
+		    "$FCGI_RAW" -t 5 -b 127.0.0.2:0 "127.0.0.1:$tcp_port" \
+		    >/dev/null 2>&1
+	done
+}
+refuse_loop &
+refuser=$!
+track_pid "$refuser"
+before=$(settle "$tmp/tcp.mcount")
+batch tcp post "$POSTS"
+wait "$refuser"
+after=$(settle "$tmp/tcp.mcount")
+calls=$(echo "$before $after" | awk '{ t = 0; for (i = 1; i <= 5; i++) t += $(i + 6) - $i; print t }')
+after_pids=$(children_of "$tcp_pid")
+for p in $before_pids; do
+	case " $(echo $after_pids) " in
+	*" $p "*) fail "TCP worker: child $p still serves after $POSTS requests with -r 50" ;;
+	esac
+done
+grep -q 'refused a connection from 127.0.0.2' "$tmp/tcp.log" ||
+    fail "TCP worker: no refusal logged: $(cat "$tmp/tcp.log")"
+[ "$calls" -eq 0 ] || fail "TCP worker with -A and -r 50: $calls heap calls in $POSTS POSTs and 100 refused peers; want 0"
+pass "TCP worker with -A and -r 50: 0 heap calls in $POSTS POSTs, 100 refused peers and about $((POSTS / 50)) recycled children"
 
 # The load above exercises the success path; a malloc on a path it does
 # not take (a refusal, an error) would go unseen.  So the per-request code
