@@ -25,6 +25,7 @@
 
 #include <sys/types.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #ifdef HAVE_SYS_EPOLL_H
 #include <sys/epoll.h>
@@ -57,7 +58,7 @@
 /*
  * A response written by worker_direct goes out as FCGI_STDOUT records of
  * this much content: the largest multiple of 8 a record can carry, so no
- * padding is needed.  WORKER_DIRECT_RECORDS records go per writev.
+ * padding is needed.  WORKER_DIRECT_RECORDS records go per sendmsg.
  */
 #define WORKER_RECORD_BYTES	(FCGI_MAX_LENGTH & ~7)
 #define WORKER_DIRECT_RECORDS	32
@@ -76,7 +77,7 @@ struct worker_context {
 	int			 wait_fd;	/* epoll instance, or -1 */
 	sigset_t		 wait_mask;	/* signals allowed while idle */
 	char			 head[WORKER_HEAD_BYTES];
-	/* Record headers and the gather list of one direct writev. */
+	/* Record headers and the gather list of one direct sendmsg. */
 	FCGI_Header		 rec[WORKER_DIRECT_RECORDS];
 	struct iovec		 iov[2 * WORKER_DIRECT_RECORDS + 1];
 	int			 delivered;	/* the response reached nginx */
@@ -200,24 +201,45 @@ worker_record_header(FCGI_Header *h, int request_id, size_t clen)
 }
 
 /*
- * Write all of iov[0..n) on fd; iov is consumed.  The connection is
- * blocking and the stop signals are blocked, so one writev normally moves
- * everything; a short count and EINTR are legal all the same, and
- * libfcgi's own OS_Write retries neither, so this loop does.  EAGAIN means
- * the peer read nothing for --io-timeout seconds (SO_SNDTIMEO): given up.
- * Returns 0, or -1 and errno.
+ * Write all of iov[0..n) on fd; iov is consumed.  sendmsg with
+ * MSG_DONTWAIT moves what the socket buffer takes; when it is full, poll
+ * waits for room for up to --io-timeout seconds, so a peer that reads
+ * nothing for that long is given up exactly then (a blocking writev with
+ * SO_SNDTIMEO could wait up to twice as long: its timer counts from the
+ * start of the call, not from the last progress).  A response that fits
+ * the socket buffer takes one call.  The stop signals are blocked, so
+ * EINTR is rare; libfcgi's own OS_Write retries neither it nor a short
+ * count, so this loop does.  Returns 0, or -1 and errno (EAGAIN for the
+ * timeout).
  */
 static int
-worker_writev_all(int fd, struct iovec *iov, int n)
+worker_send_all(int fd, struct iovec *iov, int n)
 {
+	struct msghdr	 msg;
+	struct pollfd	 pfd;
 	ssize_t		 w;
+	int		 timeout_ms = ctx.cfg->io_timeout_sec > 0 ?
+			    ctx.cfg->io_timeout_sec * 1000 : -1;
 
+	memset(&msg, 0, sizeof(msg));
 	while (n > 0) {
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)n;
 		/* The syscall that carries the response: no copy. */
-		if ((w = writev(fd, iov, n)) == -1) {
+		if ((w = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -1;
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if ((w = poll(&pfd, 1, timeout_ms)) == 0) {
+				errno = EAGAIN;
+				return -1;
+			}
+			if (w == -1 && errno != EINTR)
+				return -1;
+			continue;
 		}
 		while (n > 0 && (size_t)w >= iov->iov_len) {
 			w -= (ssize_t)iov->iov_len;
@@ -234,9 +256,9 @@ worker_writev_all(int fd, struct iovec *iov, int n)
 
 /*
  * Write ctx.head (hlen bytes) and the body as FCGI_STDOUT records of
- * WORKER_RECORD_BYTES straight on the connection, gathered by writev from
- * a static array of record headers and slices of our own buffers: no copy
- * through libfcgi's 8 KiB stdout buffer, and one writev for up to
+ * WORKER_RECORD_BYTES straight on the connection, gathered by sendmsg
+ * from a static array of record headers and slices of our own buffers: no
+ * copy through libfcgi's 8 KiB stdout buffer, and one call for up to
  * WORKER_DIRECT_RECORDS records instead of one write per 8 KiB.
  *
  * This is safe only while libfcgi's stdout stream holds no data: closing
@@ -268,12 +290,12 @@ worker_direct(size_t hlen, const unsigned char *body, size_t len)
 				clen -= hlen;
 				hlen = 0;
 			}
-			/* writev only reads from it. */
+			/* sendmsg only reads from it. */
 			ctx.iov[n].iov_base = (void *)(uintptr_t)body;
 			ctx.iov[n++].iov_len = clen;
 			body += clen;
 		}
-		if (worker_writev_all(r->ipcFd, ctx.iov, n) == -1)
+		if (worker_send_all(r->ipcFd, ctx.iov, n) == -1)
 			return -1;
 	}
 	return 0;
@@ -284,7 +306,7 @@ worker_direct(size_t hlen, const unsigned char *body, size_t len)
  * the body.  A response that fits libfcgi's stdout buffer together with
  * the closing records goes through it: closing both streams, in libfcgi's
  * own order, then puts data, EOF and END_REQUEST on the wire in a single
- * write, which is cheaper than a writev plus that write.  A larger one
+ * write, which is cheaper than a sendmsg plus that write.  A larger one
  * goes out by worker_direct first.  Either way the closes tell whether the
  * web server got the response; a failure is logged once.
  */
@@ -317,9 +339,15 @@ worker_respond(const char *status_line, const unsigned char *body, size_t len)
 		err = errno;
 		/*
 		 * A record may be cut short: the connection must not carry
-		 * another request, even if libfcgi's closing write succeeds.
+		 * another request.  And libfcgi must write nothing more on
+		 * it -- its closing records would wait out the send timeout
+		 * once again -- so its stdout stream is marked closed, with
+		 * the error, as if FCGX_FClose had already failed.
 		 */
 		r->keepConnection = 0;
+		r->out->wasFCloseCalled = 1;
+		r->out->isClosed = 1;
+		r->out->FCGI_errno = err;
 	}
 	if ((FCGX_FClose(r->err) == -1 || FCGX_FClose(r->out) == -1) &&
 	    err == 0)
@@ -518,8 +546,9 @@ worker_now_ms(void)
  *   FCGX_Accept_r (NewReader(..., 8192, 0)) and kept in the stream's
  *   private data, which FillBuffProc reads into, so larger reads would
  *   mean bypassing libfcgi's reader (record parsing included): we do not.
- * - writev, for a response larger than libfcgi's stdout buffer
- *   (worker_direct), then one write in FCGX_FClose: the data that fits,
+ * - sendmsg, for a response larger than libfcgi's stdout buffer
+ *   (worker_direct; a poll too while the socket buffer is full), then one
+ *   write in FCGX_FClose: the data that fits,
  *   or nothing of ours, with the empty FCGI_STDOUT and END_REQUEST.
  * - close, in FCGX_Finish_r, unless nginx keeps the connection.
  */
@@ -535,6 +564,8 @@ worker_once(void)
 		return 0;
 	if (ctx.cfg->io_timeout_sec > 0)
 		start_ms = worker_now_ms();
+	/* A connection that gives no request is closed plainly (below). */
+	r->detached = 1;
 	if (FCGX_Accept_r(r) < 0) {
 		/*
 		 * The connection ended before a whole request: nginx closed
@@ -548,19 +579,23 @@ worker_once(void)
 			    ctx.cfg->io_timeout_sec);
 		return 0;
 	}
+	r->detached = 0;
 	worker_serve();
 	/*
 	 * libfcgi closes a connection with shutdown(SHUT_WR), then polls and
-	 * reads until the peer closes too (OS_Close): that drains a body we
-	 * did not read, so that close does not reset the connection.  Once
-	 * stdin was read to its end and the response is delivered there is
-	 * nothing to drain, and nginx closes after END_REQUEST anyway; a
-	 * detached request is closed with a plain close() (FCGX_Free), which
-	 * saves three syscalls.  FCGX_Detach changes nothing else in 2.4.2
-	 * (fcgiapp.h marks Attach/Detach "not fully implemented").
+	 * reads until the peer closes too, for up to 2 s (OS_Close): that
+	 * drains a body we did not read, so that close does not reset the
+	 * connection under a refusal.  Once stdin was read to its end and the
+	 * response is delivered there is nothing to drain, and nginx closes
+	 * after END_REQUEST anyway; when the body failed or the response was
+	 * not delivered, the peer is gone or stalled and nobody waits for an
+	 * answer.  Then a detached request is closed with a plain close()
+	 * (FCGX_Free), which saves three syscalls and a stalled peer's 2 s.
+	 * FCGX_Detach changes nothing else in 2.4.2 (fcgiapp.h marks
+	 * Attach/Detach "not fully implemented").
 	 */
-	if (ctx.delivered && !r->keepConnection && FCGX_HasSeenEOF(r->in) &&
-	    FCGX_GetError(r->in) == 0)
+	if (FCGX_GetError(r->in) != 0 || !ctx.delivered ||
+	    (!r->keepConnection && FCGX_HasSeenEOF(r->in)))
 		FCGX_Detach(r);
 	FCGX_Finish_r(r);
 	return 1;

@@ -33,7 +33,8 @@
  *	record VER TYPE ID LEN PAD [DATA]  a header with these fields, then
  *					DATA as given (it may disagree)
  *	raw DATA			bytes as they are
- *	sleep MS
+ *	sleep MS			wait, reading what comes
+ *	pause MS			wait without reading (a stalled peer)
  *	shutdown			no more sending (shutdown SHUT_WR)
  *	read-bytes N			read N response bytes, then go on
  *	expect-end N			read until N END_REQUESTs in all; if
@@ -694,6 +695,11 @@ run_command(char *line)
 			ts.tv_nsec = (long)(left % 1000) * 1000000;
 			nanosleep(&ts, NULL);
 		}
+	} else if (strcmp(argv[0], "pause") == 0) {
+		ms = number(argv[1]);
+		ts.tv_sec = (time_t)(ms / 1000);
+		ts.tv_nsec = (long)(ms % 1000) * 1000000;
+		nanosleep(&ts, NULL);
 	} else if (strcmp(argv[0], "shutdown") == 0) {
 		shutdown(sock, SHUT_WR);
 	} else if (strcmp(argv[0], "read-bytes") == 0) {

@@ -1,0 +1,93 @@
+#!/bin/sh
+# --io-timeout: a peer that stalls holds a child for at most that long.
+# With --io-timeout 1 and a single child, a silent connection, half a
+# record header, half the params, half a body, and a peer that never reads
+# a 1 MiB response each give the child back within 2 s (a second client is
+# answered while the stalled one still waits), with a log line; a silent
+# peer and half a body on TCP too, whose connections inherit the read
+# timeout from the listener (loopback TCP buffers would swallow a whole
+# unread response, so that case stays on the unix socket); and a
+# SIGHUP reaches a child stuck on a stalled peer within the timeout.
+. "$top_srcdir/tests/lib.sh"
+[ -x "$FCGI_RAW" ] || fail "$FCGI_RAW not built (make check builds it)"
+need_ss
+
+# start ADDRESS: one child, a 1-second I/O timeout, a 2M body limit.
+start() {
+	: >"$tmp/worker.log"
+	# shellcheck disable=SC2086
+	"$WORKER" -f -c 1 -m 2M --io-timeout 1 -s "$1" $as_user \
+	    >"$tmp/worker.log" 2>&1 &
+	worker_pid=$!
+	track_pid "$worker_pid"
+	wait_until 10 has_children "$worker_pid" || {
+		cat "$tmp/worker.log" >&2; fail "worker did not start on $1"; }
+}
+stop() { kill -TERM "$worker_pid"; wait "$worker_pid" || fail "worker did not exit 0"; }
+
+# now_ms: wall clock in milliseconds.
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# stall ADDRESS CASE LOG-PATTERN: run the script $tmp/CASE.script, which
+# stalls for 5 s, in the background; a second client must be answered
+# within 2.5 s of the stall's start (so the one child was given back), and
+# the worker must log LOG-PATTERN.
+stall() {
+	_start=$(now_ms)
+	"$FCGI_RAW" -t 8 -r "$tmp/$2.rep" "$1" "$tmp/$2.script" >/dev/null 2>&1 &
+	_stalled=$!
+	track_pid "$_stalled"
+	sleep 0.2
+	_got=$(fcgi_post "$1" "after $2") || fail "$2: the next client got no answer: $(cat "$tmp/post.rep" "$tmp/worker.log")"
+	_took=$(( $(now_ms) - _start ))
+	[ "$_got" = "$(echo "AFTER $2" | tr a-z A-Z)" ] || fail "$2: next client got '$_got'"
+	[ "$_took" -lt 2500 ] || fail "$2: the next client waited $_took ms"
+	kill -0 "$_stalled" 2>/dev/null || fail "$2: the stalled client ended early; the test proves nothing"
+	grep -q "$3" "$tmp/worker.log" || fail "$2: no log line '$3': $(cat "$tmp/worker.log")"
+	kill "$_stalled" 2>/dev/null
+	wait "$_stalled"
+	pass "$2: child given back after $_took ms, logged"
+}
+
+begin='begin 1\nparams 1 REQUEST_METHOD=POST CONTENT_LENGTH=100\nparams-end 1\n'
+printf 'pause 5000\n' >"$tmp/silent.script"
+printf 'raw hex:0101\npause 5000\n' >"$tmp/half-header.script"
+printf 'begin 1\nrecord 1 4 1 100 0 hex:0e03434f4e54454e\npause 5000\n' >"$tmp/half-params.script"
+printf "${begin}stdin 1 only-a-third-of-the-body\npause 5000\n" >"$tmp/half-body.script"
+printf 'begin 1\nparams 1 REQUEST_METHOD=POST CONTENT_LENGTH=1048576\nparams-end 1\nstdin 1 rep:1048576:a\nstdin-end 1\npause 5000\n' >"$tmp/unread-response.script"
+
+sock="$tmp/upcase.sock"
+start "$sock"
+stall "$sock" silent 'no complete request header or params for 1 s'
+stall "$sock" half-header 'no complete request header or params for 1 s'
+stall "$sock" half-params 'no complete request header or params for 1 s'
+stall "$sock" half-body 'no more of the body for 1 s after 24 bytes'
+stall "$sock" unread-response 'read none of it for 1 s (--io-timeout)'
+stop
+
+cp "$tmp/half-body.script" "$tmp/tcp-half-body.script"
+cp "$tmp/silent.script" "$tmp/tcp-silent.script"
+port=$(free_port)
+start "127.0.0.1:$port"
+stall "127.0.0.1:$port" tcp-half-body 'no more of the body for 1 s'
+stall "127.0.0.1:$port" tcp-silent 'no complete request header or params for 1 s'
+stop
+
+# SIGHUP while the only child is stuck on a stalled peer: replaced within
+# the timeout (it gives the peer up, then obeys).
+start "$sock"
+old=$(children_of "$worker_pid")
+"$FCGI_RAW" -t 8 "$sock" "$tmp/half-body.script" >/dev/null 2>&1 &
+stalled=$!
+track_pid "$stalled"
+sleep 0.2
+t0=$(now_ms)
+kill -HUP "$worker_pid"
+replaced() { _c=$(children_of "$worker_pid"); [ -n "$_c" ] && [ "$_c" != "$old" ]; }
+wait_until 3 replaced || fail "SIGHUP: child $old not replaced within 3 s"
+took=$(( $(now_ms) - t0 ))
+[ "$took" -lt 2000 ] || fail "SIGHUP: replacement took $took ms"
+kill "$stalled" 2>/dev/null
+fcgi_post "$sock" "after hup" >/dev/null || fail "SIGHUP: the new child does not serve"
+stop
+pass "SIGHUP with the child stuck on a stalled peer: replaced after $took ms"
