@@ -4,6 +4,7 @@
 
 #include <check.h>
 
+Suite	*allow_suite(void);
 Suite	*policy_suite(void);
 Suite	*upper_suite(void);
 

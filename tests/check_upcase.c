@@ -13,6 +13,7 @@ main(void)
 
 	sr = srunner_create(policy_suite());
 	srunner_add_suite(sr, upper_suite());
+	srunner_add_suite(sr, allow_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
