@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,13 +188,58 @@ listen_on(int fd, int backlog, const char *what)
 }
 
 /*
+ * Refuse a socket directory that someone other than root and the user of
+ * -u may write to, unless it is sticky: such a user could replace the
+ * socket file with something else, or take it away.
+ */
+static void
+listen_check_dir(const char *dir, const struct listen_config *cfg)
+{
+	struct stat	 st;
+	uid_t		 uid = cfg->uid != (uid_t)-1 ? cfg->uid : geteuid();
+	gid_t		 gid = cfg->gid != (gid_t)-1 ? cfg->gid : getegid();
+
+	if (stat(dir, &st) == -1)
+		fatal("socket directory %s", dir);
+	if (st.st_mode & S_ISVTX)
+		return;
+	if ((st.st_uid != 0 && st.st_uid != uid) || st.st_mode & S_IWOTH ||
+	    (st.st_mode & S_IWGRP && st.st_gid != 0 && st.st_gid != gid))
+		fatalx("socket directory %s: writable by others than root and "
+		    "the server's user; make it mode 0755 and owned by root or "
+		    "that user (or sticky, as /tmp is)", dir);
+}
+
+/* Exit after removing the private directory of listen_unix: "what path". */
+static void __attribute__((noreturn))
+listen_unix_failed(const char *tmp_sock, const char *tmp_dir,
+    const char *what, const char *path)
+{
+	int	 saved = errno;
+
+	unlink(tmp_sock);
+	rmdir(tmp_dir);
+	errno = saved;
+	fatal("%s %s", what, path);
+}
+
+/*
  * Bind and listen on a unix socket at path with the given mode and owner
  * (uid/gid of -1 leave them as they are).  Exits on failure.
+ *
+ * The socket is born in a private directory next to path (mode 0700, so
+ * nobody else can reach into it) with its final mode (the umask) and
+ * owner (lchown), and only then renamed to path: a user who may write the
+ * socket's directory cannot swap the file between bind and chown and so
+ * redirect the chown to a file of its choice.
  */
 static int
 listen_unix(const char *path, const struct listen_config *cfg)
 {
 	struct sockaddr_un	 sun;
+	char			 dir[sizeof(sun.sun_path)];
+	char			 tmp_dir[sizeof(sun.sun_path)];
+	char			*slash;
 	mode_t			 old_umask;
 	int			 fd;
 
@@ -203,20 +249,35 @@ listen_unix(const char *path, const struct listen_config *cfg)
 		fatalx("%s: socket path longer than %zu bytes", path,
 		    sizeof(sun.sun_path) - 1);
 	strcpy(sun.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	slash[slash == dir ? 1 : 0] = '\0';
+	listen_check_dir(dir, cfg);
 	listen_clear_path(&sun);
 
+	if (snprintf(tmp_dir, sizeof(tmp_dir), "%s/.upcase-fcgi.XXXXXX",
+	    dir) >= (int)sizeof(tmp_dir) - 2 ||
+	    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/s", tmp_dir) >=
+	    (int)sizeof(sun.sun_path))
+		fatalx("%s: the directory's path is too long for a temporary "
+		    "socket next to it; use a shorter one", path);
+	if (mkdtemp(tmp_dir) == NULL)
+		fatal("create a private directory in %s", dir);
+	/* The same length: only the X's changed. */
+	memcpy(sun.sun_path, tmp_dir, strlen(tmp_dir));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket");
-	/* Born private; widened to the requested mode once owned right. */
-	old_umask = umask(0177);
+		listen_unix_failed(sun.sun_path, tmp_dir, "socket for", path);
+	/* bind gives a socket 0777 less the umask: the mode of -M. */
+	old_umask = umask(~cfg->mode & 0777);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		fatal("bind %s", path);
+		listen_unix_failed(sun.sun_path, tmp_dir, "bind", path);
 	umask(old_umask);
 	if ((cfg->uid != (uid_t)-1 || cfg->gid != (gid_t)-1) &&
-	    chown(path, cfg->uid, cfg->gid) == -1)
-		fatal("chown %s", path);
-	if (chmod(path, cfg->mode) == -1)
-		fatal("chmod %s", path);
+	    lchown(sun.sun_path, cfg->uid, cfg->gid) == -1)
+		listen_unix_failed(sun.sun_path, tmp_dir, "chown", path);
+	if (rename(sun.sun_path, path) == -1)
+		listen_unix_failed(sun.sun_path, tmp_dir, "rename to", path);
+	rmdir(tmp_dir);
 	listen_on(fd, cfg->backlog, path);
 	return fd;
 }

@@ -8,8 +8,10 @@
 #include <config.h>
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -333,6 +335,43 @@ main_listener(const struct options *o, const struct priv_ids *ids,
 	exit(2);
 }
 
+/*
+ * Make sure a child can open what it needs -- on top of the descriptors
+ * open now (0-2, syslog's, an inherited listening socket): the listening
+ * socket, the master's ready pipe, its wait instance and one connection --
+ * raising the soft limit up to the hard one if needed.  Otherwise every
+ * accept would fail with EMFILE; better to say so at start-up, before a
+ * socket file is made.
+ */
+static void
+main_check_fd_limit(void)
+{
+	struct rlimit	 rl;
+	DIR		*d;
+	long		 open_now = 0, need;
+
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while (readdir(d) != NULL)
+			open_now++;
+		closedir(d);
+		open_now -= 3;	/* ".", ".." and the directory itself */
+	} else
+		open_now = 8;
+	need = open_now + 5;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY ||
+	    (long)rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && (long)rl.rlim_max < need)
+		fatalx("the open file limit is %lu, and a child needs %ld "
+		    "descriptors: raise it (ulimit -n, LimitNOFILE=)",
+		    (unsigned long)rl.rlim_max, need);
+	rl.rlim_cur = (rlim_t)need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("raise the open file limit to %ld", need);
+	log_info("raised the open file limit to %ld, what a child needs",
+	    need);
+}
+
 /* Parse -A (or FCGI_WEB_SERVER_ADDRS) into list; exit 2 if it is wrong. */
 static void
 main_allowlist(const struct options *o, struct allow_list *list)
@@ -376,6 +415,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	main_check_fd_limit();
 	worker.listen_fd = main_listener(&o, &ids, &master, &own_path);
 	listen_set_nonblocking(worker.listen_fd);
 	if (allow.n > 0 && listen_is_unix(worker.listen_fd))

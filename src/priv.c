@@ -49,8 +49,9 @@ priv_lookup(const char *user, const char *group, struct priv_ids *ids)
 
 /*
  * Exit unless priv_drop() can succeed with ids: as root, -u is required
- * and may not name root; without root, -u and -g must name the ids the
- * process already has.  Called before the socket is bound, so that a
+ * and may name neither root nor a uid without a group, and the group may
+ * not be root's; without root, -u and -g must name the ids the process
+ * already has.  Called before the socket is bound, so that a
  * refused start leaves no socket file behind.
  */
 void
@@ -67,6 +68,13 @@ priv_check(const struct priv_ids *ids)
 		    "(e.g. -u www-data), or start under spawn-fcgi -u");
 	if (ids->uid == 0)
 		fatalx("-u: refusing to serve requests as root");
+	if (ids->gid == (gid_t)-1)
+		fatalx("-u %lu: no such user in the passwd database, so no "
+		    "primary group to take: give -g GROUP too",
+		    (unsigned long)ids->uid);
+	if (ids->gid == 0)
+		fatalx("-g: refusing to serve requests as group root (gid 0); "
+		    "give -g another group");
 }
 
 /* Become ids for good (after priv_check() accepted them). */
