@@ -251,8 +251,27 @@ prefork_backoff_ms(struct prefork_slot *slot, int stopping)
 }
 
 /*
+ * At the end of a window in which deaths went unlogged, say how many.
+ * Returns when the master must wake for that (0: no need).
+ */
+static long long
+prefork_flush_deaths(long long now)
+{
+	long long	 end = death_log_window_ms + PREFORK_DEATH_LOG_MS;
+
+	if (deaths_unlogged == 0)
+		return 0;
+	if (now < end)
+		return end;
+	log_warnx("%lu more child deaths in %d s were not logged",
+	    deaths_unlogged, PREFORK_DEATH_LOG_MS / 1000);
+	deaths_unlogged = 0;
+	return 0;
+}
+
+/*
  * Log how a child ended: at most PREFORK_DEATH_LOG_LINES lines per
- * PREFORK_DEATH_LOG_MS, the next one saying how many were not logged, so
+ * PREFORK_DEATH_LOG_MS, then a count of the rest at the window's end, so
  * that a stream of crash payloads cannot flood the log.
  */
 static void
@@ -262,6 +281,7 @@ prefork_log_death(pid_t pid, int status, int was_ready, long long delay)
 	long long	 now = prefork_now_ms();
 
 	if (now - death_log_window_ms >= PREFORK_DEATH_LOG_MS) {
+		prefork_flush_deaths(now);
 		death_log_window_ms = now;
 		deaths_logged = 0;
 	}
@@ -284,12 +304,7 @@ prefork_log_death(pid_t pid, int status, int was_ready, long long delay)
 	else
 		snprintf(then, sizeof(then), "before it was ready; respawning "
 		    "in %lld ms", delay);
-	if (deaths_unlogged > 0)
-		log_warnx("child %ld %s; %s (and %lu more child deaths not "
-		    "logged)", (long)pid, how, then, deaths_unlogged);
-	else
-		log_warnx("child %ld %s; %s", (long)pid, how, then);
-	deaths_unlogged = 0;
+	log_warnx("child %ld %s; %s", (long)pid, how, then);
 }
 
 /* Collect every child that has exited; log the ones that died badly. */
@@ -394,13 +409,17 @@ prefork_signal_all(int sig)
 		kill(old_children[i], sig);
 }
 
-/* Fill empty slots that are due; arm the timer for the next one. */
+/*
+ * Fill empty slots that are due; arm the timer for the next one, or for
+ * the end of a window of unlogged deaths.
+ */
 static void
 prefork_fill(const struct prefork_config *cfg, const sigset_t *orig)
 {
-	long long	 now = prefork_now_ms(), next = 0;
+	long long	 now = prefork_now_ms(), next;
 	int		 i;
 
+	next = prefork_flush_deaths(now);
 	for (i = 0; i < nslots; i++) {
 		if (slots[i].pid != 0)
 			continue;
