@@ -166,9 +166,10 @@ accept_init(const struct accept_config *cfg)
 
 /*
  * Accept one connection and return it, blocking and close-on-exec, with
- * its I/O timeout set; or -1 when there was none to take (another child
- * was faster), the peer was refused, or accept failed for a reason that
- * passes.  Exits on errors that mean the listener itself is broken.
+ * its I/O timeout set; or ACCEPT_NONE when there was none to take
+ * (another child was faster); or -1 when the peer was refused or accept
+ * failed for a reason that passes.  Exits on errors that mean the
+ * listener itself is broken.
  */
 int
 accept_next(void)
@@ -185,6 +186,7 @@ accept_next(void)
 #if EWOULDBLOCK != EAGAIN
 		case EWOULDBLOCK:
 #endif
+			return ACCEPT_NONE;
 		case EINTR:
 		case ECONNABORTED:
 		case EPROTO:

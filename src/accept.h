@@ -13,6 +13,9 @@ struct accept_config {
 	int			 io_timeout_sec; /* 0: wait for ever */
 };
 
+/* accept_next: nothing is waiting on the listening socket. */
+#define ACCEPT_NONE	(-2)
+
 void	accept_init(const struct accept_config *);
 int	accept_next(void);
 

@@ -397,7 +397,6 @@ main(int argc, char **argv)
 	struct options			 o;
 	struct address			 a;
 	const char			*own_path, *why;
-	int				 status;
 
 	fds_sane();
 	upgrade_init(argc, argv);
@@ -431,15 +430,16 @@ main(int argc, char **argv)
 	worker.io_timeout_sec = (int)o.io_timeout_sec;
 	worker.max_requests = o.max_requests;
 	worker.ready = prefork_ready;
+	/* Leave a second of -T to finish the last request drained. */
+	worker.drain_ms = o.stop_timeout_sec > 1 ?
+	    (o.stop_timeout_sec - 1) * 1000LL : 0;
 	master.children = (int)o.children;
 	master.stop_timeout_sec = (int)o.stop_timeout_sec;
 	master.listen_fd = worker.listen_fd;
+	master.own_path = own_path;
 	master.master_init = worker_preinit;
 	master.child_main = worker_main;
 	master.child_arg = &worker;
 	log_serving();
-	status = prefork_run(&master);
-	if (own_path != NULL && unlink(own_path) == -1 && errno != ENOENT)
-		log_warn("remove %s (the next start replaces it)", own_path);
-	return status;
+	return prefork_run(&master);
 }

@@ -19,6 +19,7 @@
 #include <config.h>
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #ifdef HAVE_SYS_PRCTL_H
@@ -410,6 +411,24 @@ prefork_signal_all(int sig)
 }
 
 /*
+ * The pool's stop: SIGTERM with PREFORK_STOP_DRAIN as its value, so that
+ * children serve the connections already queued before they exit.
+ */
+static void
+prefork_stop_all(void)
+{
+	union sigval	 drain;
+	int		 i;
+
+	drain.sival_int = PREFORK_STOP_DRAIN;
+	for (i = 0; i < nslots; i++)
+		if (slots[i].pid != 0)
+			sigqueue(slots[i].pid, SIGTERM, drain);
+	for (i = 0; i < nold; i++)
+		sigqueue(old_children[i], SIGTERM, drain);
+}
+
+/*
  * Fill empty slots that are due; arm the timer for the next one, or for
  * the end of a window of unlogged deaths.
  */
@@ -445,15 +464,32 @@ prefork_wait(const sigset_t *wait_mask)
 	prefork_drain_ready();
 }
 
-/* SIGTERM every child, re-sent each second, then SIGKILL at the deadline. */
+/*
+ * Stop the pool: refuse new connections on our own unix socket while the
+ * children serve those already queued; tell every child to stop (re-sent
+ * each second); SIGKILL what is left at the deadline.
+ */
 static void
 prefork_stop(const struct prefork_config *cfg, const sigset_t *wait_mask)
 {
 	long long	 deadline;
 
 	deadline = prefork_now_ms() + (long long)cfg->stop_timeout_sec * 1000;
+	if (cfg->own_path != NULL) {
+		/*
+		 * On a unix listener, SHUT_RD makes connect fail at once
+		 * (ECONNREFUSED: nginx tries its next server) and still lets
+		 * the queued connections be accepted.  Only on a socket we
+		 * made: one from systemd lives on for our successor.
+		 */
+		if (shutdown(cfg->listen_fd, SHUT_RD) == -1)
+			log_warn("shutdown of the listening socket");
+		if (unlink(cfg->own_path) == -1 && errno != ENOENT)
+			log_warn("remove %s (the next start replaces it)",
+			    cfg->own_path);
+	}
 	log_info("stopping %d children", prefork_alive());
-	prefork_signal_all(SIGTERM);
+	prefork_stop_all();
 	while (prefork_alive() > 0) {
 		if (prefork_now_ms() >= deadline) {
 			log_warnx("%d children still busy after %d s; killing "
@@ -469,7 +505,7 @@ prefork_stop(const struct prefork_config *cfg, const sigset_t *wait_mask)
 		got_chld = 0;
 		prefork_reap(1);
 		if (got_alarm)
-			prefork_signal_all(SIGTERM);
+			prefork_stop_all();
 	}
 	prefork_alarm_ms(0);
 }

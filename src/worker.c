@@ -45,6 +45,7 @@
 #include "accept.h"
 #include "log.h"
 #include "policy.h"
+#include "prefork.h"
 #include "upper.h"
 #include "worker.h"
 #ifdef HAVE_ARENA
@@ -86,16 +87,27 @@ struct worker_context {
 };
 
 static struct worker_context	 ctx;
-static volatile sig_atomic_t	 worker_stop;
+
+static int	worker_request(void);
+static volatile sig_atomic_t	 worker_stop, worker_draining;
 
 static const char	 worker_type_line[] =
     "Content-Type: text/plain; charset=utf-8\r\n";
 
+/*
+ * A stop signal.  The master's stop of the whole pool comes with
+ * PREFORK_STOP_DRAIN as its sigqueue value: then the connections already
+ * queued on the listening socket are served first (worker_drain).
+ */
 static void
-worker_on_stop(int sig)
+worker_on_stop(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
+	(void)uc;
 	worker_stop = 1;
+	if (si != NULL && si->si_code == SI_QUEUE &&
+	    si->si_value.sival_int == PREFORK_STOP_DRAIN)
+		worker_draining = 1;
 	FCGX_ShutdownPending();
 }
 
@@ -113,8 +125,8 @@ worker_signals(void)
 	static const int	 stops[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_stop;
-	sa.sa_flags = SA_RESTART;
+	sa.sa_sigaction = worker_on_stop;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigemptyset(&block);
 	for (i = 0; i < (int)(sizeof(stops) / sizeof(stops[0])); i++) {
@@ -122,6 +134,7 @@ worker_signals(void)
 		sigaddset(&block, stops[i]);
 	}
 	/* A vanished web server must give EPIPE, not kill the child. */
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigprocmask(SIG_BLOCK, &block, &ctx.wait_mask);
@@ -511,7 +524,7 @@ worker_connection(void)
 
 	if (r->ipcFd >= 0)
 		return worker_wait(r->ipcFd);
-	if (worker_wait(ctx.cfg->listen_fd) == -1 || (fd = accept_next()) == -1)
+	if (worker_wait(ctx.cfg->listen_fd) == -1 || (fd = accept_next()) < 0)
 		return -1;
 	r->ipcFd = fd;
 	/* Read this connection instead of accepting; see the top. */
@@ -555,13 +568,23 @@ worker_now_ms(void)
 int
 worker_once(void)
 {
-	FCGX_Request	*r = &ctx.request;
-	long long	 start_ms = 0;
-
 	/* libfcgi holds no request memory here; start afresh. */
 	arena_rewind();
 	if (worker_connection() == -1)
 		return 0;
+	return worker_request();
+}
+
+/*
+ * Read, serve and finish one request on the connection in request.ipcFd.
+ * Returns 1 if a request was served, 0 if the connection gave none.
+ */
+static int
+worker_request(void)
+{
+	FCGX_Request	*r = &ctx.request;
+	long long	 start_ms = 0;
+
 	if (ctx.cfg->io_timeout_sec > 0)
 		start_ms = worker_now_ms();
 	/* A connection that gives no request is closed plainly (below). */
@@ -648,6 +671,36 @@ worker_init(const struct worker_config *cfg)
 }
 
 /*
+ * The pool is stopping: serve the connections already waiting on the
+ * listening socket, so that a stop loses none of them, until the queue is
+ * empty or drain_ms have passed (the master kills at -T).  A kept
+ * connection is closed after its request: the web server opens a new one
+ * to a server that is not stopping.
+ */
+static void
+worker_drain(void)
+{
+	FCGX_Request	*r = &ctx.request;
+	long long	 end = worker_now_ms() + ctx.cfg->drain_ms;
+	int		 fd;
+
+	while (worker_now_ms() < end) {
+		if (r->ipcFd >= 0) {
+			close(r->ipcFd);
+			r->ipcFd = -1;
+		}
+		if ((fd = accept_next()) == ACCEPT_NONE)
+			break;
+		if (fd < 0)
+			continue;
+		arena_rewind();
+		r->ipcFd = fd;
+		r->keepConnection = 1;
+		worker_request();
+	}
+}
+
+/*
  * Child entry point: build the static context, tell the master it is
  * ready, then serve until told to stop or, with -r, until it has served
  * its share.  Exits 0 then, 1 on a fatal error.
@@ -664,6 +717,8 @@ worker_main(void *arg)
 	while (!worker_stop && (cfg->max_requests == 0 ||
 	    ctx.served < cfg->max_requests))
 		ctx.served += worker_once();
+	if (worker_draining)
+		worker_drain();
 	/* A connection nginx kept open would otherwise wait for its timeout. */
 	if (ctx.request.ipcFd >= 0)
 		close(ctx.request.ipcFd);

@@ -16,6 +16,7 @@ struct worker_config {
 	int	 io_timeout_sec; /* --io-timeout; 0: none */
 	long	 max_requests;	/* -r: exit after this many; 0: never */
 	void	(*ready)(void);	/* called once the context is built */
+	long long drain_ms;	/* on the pool's stop, serve the queue this long */
 };
 
 void	worker_preinit(void);
