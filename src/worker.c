@@ -510,6 +510,15 @@ worker_serve(void)
 	}
 }
 
+/* Deliver a pending stop signal, without waiting for anything. */
+static void
+worker_let_signals_in(void)
+{
+	struct timespec	 zero = { 0, 0 };
+
+	ppoll(NULL, 0, &zero, &ctx.wait_mask);
+}
+
 /*
  * The next connection to read a request from: the one nginx keeps open
  * (fastcgi_keep_conn on), or a new one from the listening socket.  Sets
@@ -524,7 +533,19 @@ worker_connection(void)
 
 	if (r->ipcFd >= 0)
 		return worker_wait(r->ipcFd);
-	if (worker_wait(ctx.cfg->listen_fd) == -1 || (fd = accept_next()) < 0)
+	if (worker_wait(ctx.cfg->listen_fd) == -1)
+		return -1;
+	if ((fd = accept_next()) == ACCEPT_NONE) {
+		/*
+		 * Readable, yet nothing to accept: another child was faster,
+		 * or the listener was shut at a stop and stays readable.  A
+		 * wait that finds the listener ready never lets a pending
+		 * stop signal in, so let it in here, or the child would spin.
+		 */
+		worker_let_signals_in();
+		return -1;
+	}
+	if (fd < 0)
 		return -1;
 	r->ipcFd = fd;
 	/* Read this connection instead of accepting; see the top. */

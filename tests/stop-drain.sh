@@ -61,3 +61,14 @@ wait_until 2 replaced || fail "SIGHUP: child not replaced within 2 s"
 kill -TERM "$worker_pid"
 wait "$worker_pid" || fail "second master did not exit 0"
 pass "SIGHUP replaces the child at once; the socket stays"
+
+# An idle pool stops at once: a listener shut for the stop stays readable,
+# and children waiting on it must still notice the stop (not spin to -T).
+start_worker "$sock" -c 2 -T 10
+t0=$(date +%s%N)
+kill -TERM "$worker_pid"
+wait "$worker_pid" || fail "idle stop: the master did not exit 0"
+took=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$took" -lt 2000 ] || fail "idle stop took $took ms: $(cat "$tmp/worker.log")"
+! grep -q 'still busy' "$tmp/worker.log" || fail "idle stop: children had to be killed"
+pass "an idle pool of 2 stops in $took ms"
