@@ -25,6 +25,7 @@
 
 #include "accept.h"
 #include "allow.h"
+#include "clock.h"
 #include "log.h"
 
 /* At most one refusal line per peer address per this many ms. */
@@ -47,16 +48,6 @@ static long long		 unlogged_since_ms;
 static long long		 error_quiet_until_ms;
 static unsigned long		 errors_unlogged;
 
-static long long
-accept_now_ms(void)
-{
-	struct timespec	 ts;
-
-	/* A vDSO call on Linux, not a system call. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Log a refused peer: once per address per window, at most
  * ACCEPT_LOG_PEERS addresses per window, and a count of the rest, so that
@@ -67,7 +58,7 @@ accept_log_refusal(const struct sockaddr *sa, socklen_t len)
 {
 	unsigned char	 key[16];
 	char		 text[64];
-	long long	 now = accept_now_ms();
+	long long	 now = clock_now_ms();
 	int		 i, free_slot = -1;
 
 	memset(key, 0, sizeof(key));
@@ -106,7 +97,7 @@ static void
 accept_resource_error(int error)
 {
 	struct timespec	 pause = { 0, ACCEPT_PAUSE_MS * 1000 * 1000 };
-	long long	 now = accept_now_ms();
+	long long	 now = clock_now_ms();
 
 	if (now >= error_quiet_until_ms) {
 		if (errors_unlogged > 0)

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "prefork.h"
 #include "upgrade.h"
@@ -90,15 +91,6 @@ prefork_on_signal(int sig)
 		got_stop = 1;
 		break;
 	}
-}
-
-static long long
-prefork_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Wake the master's wait after ms milliseconds (0 disarms). */
@@ -180,7 +172,7 @@ prefork_spawn(const struct prefork_config *cfg, int i, const sigset_t *orig)
 
 	if ((pid = fork()) == -1) {
 		log_warn("fork");
-		slot->respawn_at_ms = prefork_now_ms() + PREFORK_BACKOFF_MAX_MS;
+		slot->respawn_at_ms = clock_now_ms() + PREFORK_BACKOFF_MAX_MS;
 		return;
 	}
 	if (pid == 0)
@@ -279,7 +271,7 @@ static void
 prefork_log_death(pid_t pid, int status, int was_ready, long long delay)
 {
 	char		 how[96], then[64];
-	long long	 now = prefork_now_ms();
+	long long	 now = clock_now_ms();
 
 	if (now - death_log_window_ms >= PREFORK_DEATH_LOG_MS) {
 		prefork_flush_deaths(now);
@@ -330,7 +322,7 @@ prefork_reap(int stopping)
 			prefork_log_death(pid, status, slot->ready, delay);
 		slot->pid = 0;
 		slot->ready = 0;
-		slot->respawn_at_ms = prefork_now_ms() + delay;
+		slot->respawn_at_ms = clock_now_ms() + delay;
 	}
 }
 
@@ -385,7 +377,7 @@ prefork_all_ready(void)
 static void
 prefork_retire_all(void)
 {
-	long long	 now = prefork_now_ms();
+	long long	 now = clock_now_ms();
 	int		 i;
 
 	for (i = 0; i < nslots; i++) {
@@ -435,7 +427,7 @@ prefork_stop_all(void)
 static void
 prefork_fill(const struct prefork_config *cfg, const sigset_t *orig)
 {
-	long long	 now = prefork_now_ms(), next;
+	long long	 now = clock_now_ms(), next;
 	int		 i;
 
 	next = prefork_flush_deaths(now);
@@ -474,7 +466,7 @@ prefork_stop(const struct prefork_config *cfg, const sigset_t *wait_mask)
 {
 	long long	 deadline;
 
-	deadline = prefork_now_ms() + (long long)cfg->stop_timeout_sec * 1000;
+	deadline = clock_now_ms() + (long long)cfg->stop_timeout_sec * 1000;
 	if (cfg->own_path != NULL) {
 		/*
 		 * On a unix listener, SHUT_RD makes connect fail at once
@@ -491,7 +483,7 @@ prefork_stop(const struct prefork_config *cfg, const sigset_t *wait_mask)
 	log_info("stopping %d children", prefork_alive());
 	prefork_stop_all();
 	while (prefork_alive() > 0) {
-		if (prefork_now_ms() >= deadline) {
+		if (clock_now_ms() >= deadline) {
 			log_warnx("%d children still busy after %d s; killing "
 			    "them", prefork_alive(), cfg->stop_timeout_sec);
 			prefork_signal_all(SIGKILL);

@@ -43,6 +43,7 @@
 #include <fcgiapp.h>
 
 #include "accept.h"
+#include "clock.h"
 #include "log.h"
 #include "policy.h"
 #include "prefork.h"
@@ -553,16 +554,6 @@ worker_connection(void)
 	return 0;
 }
 
-/* Milliseconds on the monotonic clock (a vDSO call, no system call). */
-static long long
-worker_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait for a connection (or the next request on a kept one), accept it,
  * serve one request and finish it.  Returns 1 if a request was served.
@@ -607,7 +598,7 @@ worker_request(void)
 	long long	 start_ms = 0;
 
 	if (ctx.cfg->io_timeout_sec > 0)
-		start_ms = worker_now_ms();
+		start_ms = clock_now_ms();
 	/* A connection that gives no request is closed plainly (below). */
 	r->detached = 1;
 	if (FCGX_Accept_r(r) < 0) {
@@ -616,7 +607,7 @@ worker_request(void)
 		 * a kept one (normal), or the peer stalled for the timeout.
 		 * libfcgi has closed it either way.
 		 */
-		if (start_ms != 0 && worker_now_ms() - start_ms >=
+		if (start_ms != 0 && clock_now_ms() - start_ms >=
 		    (long long)ctx.cfg->io_timeout_sec * 1000)
 			log_warnx("connection given up: no complete request "
 			    "header or params for %d s (--io-timeout)",
@@ -702,10 +693,10 @@ static void
 worker_drain(void)
 {
 	FCGX_Request	*r = &ctx.request;
-	long long	 end = worker_now_ms() + ctx.cfg->drain_ms;
+	long long	 end = clock_now_ms() + ctx.cfg->drain_ms;
 	int		 fd;
 
-	while (worker_now_ms() < end) {
+	while (clock_now_ms() < end) {
 		if (r->ipcFd >= 0) {
 			close(r->ipcFd);
 			r->ipcFd = -1;

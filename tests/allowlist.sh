@@ -14,17 +14,7 @@ grep -q '00000000000000000000000000000001 .* lo$' /proc/net/if_inet6 2>/dev/null
 # serve_any [OPTIONS...]: the worker on every address of a free port.
 serve_any() {
 	port=$(free_port)
-	: >"$tmp/worker.log"
-	# shellcheck disable=SC2086
-	"$WORKER" -f -c 1 -s ":$port" $as_user "$@" >"$tmp/worker.log" 2>&1 &
-	worker_pid=$!
-	track_pid "$worker_pid"
-	wait_until 10 has_children "$worker_pid" || {
-		cat "$tmp/worker.log" >&2; fail "worker did not start"; }
-}
-stop_worker() {
-	kill -TERM "$worker_pid"
-	wait "$worker_pid" || fail "worker did not exit 0"
+	start_worker_on ":$port" -c 1 "$@"
 }
 # admitted ADDRESS [SOURCE]: a request from SOURCE is answered.
 admitted() {
@@ -93,10 +83,7 @@ stop_worker
 pass "refused peer reset unread with 0 bytes back; 21 refusals, one log line; same child serves on"
 
 # A unix socket has no peer address: the list is ignored, and said so.
-"$WORKER" -f -c 1 -s "$tmp/u.sock" -A 127.0.0.1 $as_user >"$tmp/worker.log" 2>&1 &
-worker_pid=$!
-track_pid "$worker_pid"
-wait_until 10 has_children "$worker_pid" || fail "worker did not start on $tmp/u.sock"
+start_worker_on "$tmp/u.sock" -c 1 -A 127.0.0.1
 grep -q 'ignored on a unix socket' "$tmp/worker.log" || fail "no warning: $(cat "$tmp/worker.log")"
 admitted "$tmp/u.sock"
 stop_worker

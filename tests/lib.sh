@@ -298,3 +298,22 @@ need_ss() {
 
 # tcp_listening PORT: something listens on that TCP port.
 tcp_listening() { [ -n "$(ss -Hltn "sport = :$1")" ]; }
+
+# start_worker_on ADDRESS [OPTIONS...]: run the worker in the foreground on
+# any -s ADDRESS (a path, HOST:PORT, [IPV6]:PORT, :PORT); log in
+# $tmp/worker.log; wait until the master has a child; sets $worker_pid.
+start_worker_on() {
+	_addr=$1; shift
+	# shellcheck disable=SC2086
+	"$WORKER" -f -s "$_addr" $as_user "$@" >"$tmp/worker.log" 2>&1 &
+	worker_pid=$!
+	track_pid "$worker_pid"
+	wait_until 10 has_children "$worker_pid" || {
+		cat "$tmp/worker.log" >&2; fail "worker did not start on $_addr"; }
+}
+
+# stop_worker: SIGTERM the worker of start_worker(_on); it must exit 0.
+stop_worker() {
+	kill -TERM "$worker_pid"
+	wait "$worker_pid" || fail "worker $worker_pid did not exit 0: $(cat "$tmp/worker.log")"
+}

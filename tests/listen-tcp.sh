@@ -11,21 +11,8 @@ need_ss
 grep -q '00000000000000000000000000000001 .* lo$' /proc/net/if_inet6 2>/dev/null ||
     skip "no ::1 on lo (IPv6 disabled)"
 
-# serve_tcp ADDRESS [OPTIONS...]: start the worker on ADDRESS; wait until
-# its master has children.
-serve_tcp() {
-	_addr=$1; shift
-	# shellcheck disable=SC2086
-	"$WORKER" -f -c 1 -s "$_addr" $as_user "$@" >>"$tmp/worker.log" 2>&1 &
-	worker_pid=$!
-	track_pid "$worker_pid"
-	wait_until 10 has_children "$worker_pid" || {
-		cat "$tmp/worker.log" >&2; fail "worker did not start on $_addr"; }
-}
-stop_worker() {
-	kill -TERM "$worker_pid"
-	wait "$worker_pid" || fail "worker on $1 did not exit 0"
-}
+# serve_tcp ADDRESS [OPTIONS...]: one child on ADDRESS.
+serve_tcp() { _st_addr=$1; shift; start_worker_on "$_st_addr" -c 1 "$@"; }
 # answers ADDRESS: a request there gets its own uppercase.
 answers() {
 	_got=$(fcgi_post "$1" "over $1") || fail "no answer on $1: $(cat "$tmp/post.rep")"
@@ -45,14 +32,14 @@ unreachable "[::1]:$port"
 lfd=$(ls -l "/proc/$worker_pid/fd" | awk '/socket:/ { print $9; exit }')
 flags=$(awk '/^flags:/ { print $2 }' "/proc/$worker_pid/fdinfo/$lfd")
 [ $(( 0$flags & 02000000 )) -ne 0 ] || fail "listening socket fd $lfd is not close-on-exec (flags $flags)"
-stop_worker "127.0.0.1:$port"
+stop_worker
 pass "127.0.0.1:$port: IPv4 only, close-on-exec"
 
 port=$(free_port)
 serve_tcp "[::1]:$port"
 answers "[::1]:$port"
 unreachable "127.0.0.1:$port"
-stop_worker "[::1]:$port"
+stop_worker
 pass "[::1]:$port: IPv6 only"
 
 for form in ":PORT" "PORT"; do
@@ -65,7 +52,7 @@ for form in ":PORT" "PORT"; do
 	[ "$(wc -l <"$tmp/ss.out")" -eq 1 ] || fail "$form: not one socket: $(cat "$tmp/ss.out")"
 	awk '{ exit !($3 == 7 && $4 ~ /^(\*|\[::\]):/) }' "$tmp/ss.out" ||
 	    fail "$form: expected one [::]/* socket with backlog 7: $(cat "$tmp/ss.out")"
-	stop_worker "$form"
+	stop_worker
 	pass "$form: one socket on every address, IPv4 and IPv6, backlog 7"
 done
 
@@ -86,5 +73,5 @@ st=$?
 [ "$st" -eq 1 ] && grep -q "bind 127.0.0.1:$port: Address already in use" "$tmp/busy.out" ||
     fail "second bind of 127.0.0.1:$port: exit $st: $(cat "$tmp/busy.out")"
 answers "127.0.0.1:$port"
-stop_worker "127.0.0.1:$port"
+stop_worker
 pass "a port in use: exit 1, the first worker serves on"

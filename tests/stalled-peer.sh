@@ -13,17 +13,7 @@
 need_ss
 
 # start ADDRESS: one child, a 1-second I/O timeout, a 2M body limit.
-start() {
-	: >"$tmp/worker.log"
-	# shellcheck disable=SC2086
-	"$WORKER" -f -c 1 -m 2M --io-timeout 1 -s "$1" $as_user \
-	    >"$tmp/worker.log" 2>&1 &
-	worker_pid=$!
-	track_pid "$worker_pid"
-	wait_until 10 has_children "$worker_pid" || {
-		cat "$tmp/worker.log" >&2; fail "worker did not start on $1"; }
-}
-stop() { kill -TERM "$worker_pid"; wait "$worker_pid" || fail "worker did not exit 0"; }
+start() { start_worker_on "$1" -c 1 -m 2M --io-timeout 1; }
 
 # now_ms: wall clock in milliseconds.
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -63,7 +53,7 @@ stall "$sock" half-header 'no complete request header or params for 1 s'
 stall "$sock" half-params 'no complete request header or params for 1 s'
 stall "$sock" half-body 'no more of the body for 1 s after 24 bytes'
 stall "$sock" unread-response 'read none of it for 1 s (--io-timeout)'
-stop
+stop_worker
 
 cp "$tmp/half-body.script" "$tmp/tcp-half-body.script"
 cp "$tmp/silent.script" "$tmp/tcp-silent.script"
@@ -71,7 +61,7 @@ port=$(free_port)
 start "127.0.0.1:$port"
 stall "127.0.0.1:$port" tcp-half-body 'no more of the body for 1 s'
 stall "127.0.0.1:$port" tcp-silent 'no complete request header or params for 1 s'
-stop
+stop_worker
 
 # SIGHUP while the only child is stuck on a stalled peer: replaced within
 # the timeout (it gives the peer up, then obeys).
@@ -89,5 +79,5 @@ took=$(( $(now_ms) - t0 ))
 [ "$took" -lt 2000 ] || fail "SIGHUP: replacement took $took ms"
 kill "$stalled" 2>/dev/null
 fcgi_post "$sock" "after hup" >/dev/null || fail "SIGHUP: the new child does not serve"
-stop
+stop_worker
 pass "SIGHUP with the child stuck on a stalled peer: replaced after $took ms"
