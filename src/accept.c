@@ -116,23 +116,21 @@ accept_resource_error(int error)
 
 /* Give up on a peer that makes no progress for cfg->io_timeout_sec. */
 static int
-accept_set_timeouts(int fd)
+accept_set_timeout(int fd, int which)
 {
 	struct timeval	 tv;
 
 	tv.tv_sec = acfg->io_timeout_sec;
 	tv.tv_usec = 0;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
-		return -1;
-	return 0;
+	return setsockopt(fd, SOL_SOCKET, which, &tv, sizeof(tv));
 }
 
 /*
  * Prepare the listening socket once per child.  On Linux an accepted TCP
  * socket inherits SO_RCVTIMEO, SO_SNDTIMEO and TCP_NODELAY from the
  * listener, so TCP connections need no system call of their own for them;
- * unix-domain connections inherit nothing (accept_next sets theirs).
+ * unix-domain connections inherit nothing (accept_next and accept_kept
+ * set theirs).
  */
 void
 accept_init(const struct accept_config *cfg)
@@ -146,8 +144,9 @@ accept_init(const struct accept_config *cfg)
 		fatal("getsockname of the listening socket");
 	if ((unix_listener = ss.ss_family == AF_UNIX))
 		return;
-	if (cfg->io_timeout_sec > 0 && accept_set_timeouts(cfg->listen_fd) ==
-	    -1)
+	if (cfg->io_timeout_sec > 0 &&
+	    (accept_set_timeout(cfg->listen_fd, SO_RCVTIMEO) == -1 ||
+	    accept_set_timeout(cfg->listen_fd, SO_SNDTIMEO) == -1))
 		fatal("set the I/O timeout on the listening socket");
 	/* Responses are written whole; Nagle would only delay them. */
 	if (setsockopt(cfg->listen_fd, IPPROTO_TCP, TCP_NODELAY, &on,
@@ -198,12 +197,31 @@ accept_next(void)
 		accept_log_refusal((struct sockaddr *)&peer, len);
 		return -1;
 	}
-	/* Unix connections inherit no timeout: two calls, only here. */
+	/*
+	 * A unix connection inherits no timeout.  It needs the receive one
+	 * at once; a send timeout only once it is kept for another request
+	 * (accept_kept): libfcgi's writes are at most 8 KiB, and the first
+	 * response on a connection always fits its empty socket buffer
+	 * (larger ones go through the worker's own poll).
+	 */
 	if (unix_listener && acfg->io_timeout_sec > 0 &&
-	    accept_set_timeouts(fd) == -1) {
+	    accept_set_timeout(fd, SO_RCVTIMEO) == -1) {
 		log_warn("set the I/O timeout of a connection; closing it");
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * A connection the web server keeps for another request: give a unix one
+ * the send timeout that a fresh one does without (see accept_next).
+ * Called once per kept connection.
+ */
+void
+accept_kept(int fd)
+{
+	if (unix_listener && acfg->io_timeout_sec > 0 &&
+	    accept_set_timeout(fd, SO_SNDTIMEO) == -1)
+		log_warn("set the send timeout of a kept connection");
 }

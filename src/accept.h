@@ -18,5 +18,6 @@ struct accept_config {
 
 void	accept_init(const struct accept_config *);
 int	accept_next(void);
+void	accept_kept(int);
 
 #endif

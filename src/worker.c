@@ -67,6 +67,12 @@
 /* libfcgi's closing records: an empty FCGI_STDOUT and FCGI_END_REQUEST. */
 #define WORKER_CLOSE_BYTES \
 	(FCGI_HEADER_LEN + sizeof(FCGI_EndRequestRecord))
+/*
+ * SO_RCVTIMEO may fire a tick before the monotonic clock has seen the
+ * whole timeout go by: a failed request that took this much less than
+ * --io-timeout still counts as timed out.
+ */
+#define WORKER_TIMER_SLACK_MS	100
 /* libfcgi's stdout buffer, hard-coded in FCGX_Accept_r (8 KiB). */
 #define WORKER_LIBFCGI_OUT_BYTES	8192
 
@@ -81,9 +87,15 @@ struct worker_context {
 	char			 head[WORKER_HEAD_BYTES];
 	/* Record headers and the gather list of one direct sendmsg. */
 	FCGI_Header		 rec[WORKER_DIRECT_RECORDS];
-	struct iovec		 iov[2 * WORKER_DIRECT_RECORDS + 1];
+	struct iovec		 iov[2 * WORKER_DIRECT_RECORDS + 2];
+	/* The closing records of a direct response: EOF and END_REQUEST. */
+	struct {
+		FCGI_Header		 eof;
+		FCGI_EndRequestRecord	 end;
+	}			 closing;
 	int			 delivered;	/* the response reached nginx */
 	long			 served;	/* requests, for -r */
+	int			 kept;		/* ipcFd carried a request */
 	struct accept_config	 accept;
 };
 
@@ -198,14 +210,14 @@ worker_decimal(char *end, size_t v)
 }
 
 /*
- * Fill in the header of an FCGI_STDOUT record of clen content bytes and
+ * Fill in the header of a record of this type and clen content bytes and
  * no padding (FastCGI 1.0, section 3.3: padding is optional).
  */
 static void
-worker_record_header(FCGI_Header *h, int request_id, size_t clen)
+worker_record_header(FCGI_Header *h, int type, int request_id, size_t clen)
 {
 	h->version = FCGI_VERSION_1;
-	h->type = FCGI_STDOUT;
+	h->type = (unsigned char)type;
 	h->requestIdB1 = (unsigned char)((request_id >> 8) & 0xff);
 	h->requestIdB0 = (unsigned char)(request_id & 0xff);
 	h->contentLengthB1 = (unsigned char)((clen >> 8) & 0xff);
@@ -295,7 +307,8 @@ worker_direct(size_t hlen, const unsigned char *body, size_t len)
 			clen = left < WORKER_RECORD_BYTES ? left :
 			    WORKER_RECORD_BYTES;
 			left -= clen;
-			worker_record_header(&ctx.rec[i], r->requestId, clen);
+			worker_record_header(&ctx.rec[i], FCGI_STDOUT,
+			    r->requestId, clen);
 			ctx.iov[n].iov_base = &ctx.rec[i];
 			ctx.iov[n++].iov_len = FCGI_HEADER_LEN;
 			if (hlen > 0) {
@@ -309,6 +322,11 @@ worker_direct(size_t hlen, const unsigned char *body, size_t len)
 			ctx.iov[n++].iov_len = clen;
 			body += clen;
 		}
+		if (left == 0) {
+			/* libfcgi's closing records, in the same call. */
+			ctx.iov[n].iov_base = &ctx.closing;
+			ctx.iov[n++].iov_len = sizeof(ctx.closing);
+		}
 		if (worker_send_all(r->ipcFd, ctx.iov, n) == -1)
 			return -1;
 	}
@@ -316,13 +334,29 @@ worker_direct(size_t hlen, const unsigned char *body, size_t len)
 }
 
 /*
+ * Fill in the records that end a request as libfcgi's FCGX_FClose would
+ * write them (WriteCloseRecords): an empty FCGI_STDOUT, then
+ * FCGI_END_REQUEST with application status 0, "request complete".
+ */
+static void
+worker_closing_records(int request_id)
+{
+	worker_record_header(&ctx.closing.eof, FCGI_STDOUT, request_id, 0);
+	worker_record_header(&ctx.closing.end.header, FCGI_END_REQUEST,
+	    request_id, sizeof(ctx.closing.end.body));
+	memset(&ctx.closing.end.body, 0, sizeof(ctx.closing.end.body));
+	ctx.closing.end.body.protocolStatus = FCGI_REQUEST_COMPLETE;
+}
+
+/*
  * Send a complete response: CGI headers with an exact Content-Length, then
  * the body.  A response that fits libfcgi's stdout buffer together with
  * the closing records goes through it: closing both streams, in libfcgi's
  * own order, then puts data, EOF and END_REQUEST on the wire in a single
- * write, which is cheaper than a sendmsg plus that write.  A larger one
- * goes out by worker_direct first.  Either way the closes tell whether the
- * web server got the response; a failure is logged once.
+ * write.  A larger one goes out by worker_direct, closing records
+ * included, and libfcgi's stdout stream is then marked closed, so that
+ * libfcgi writes nothing more: no extra write, and none that could block
+ * outside worker_send_all's timeout.  A failure is logged once.
  */
 static void
 worker_respond(const char *status_line, const unsigned char *body, size_t len)
@@ -349,16 +383,17 @@ worker_respond(const char *status_line, const unsigned char *body, size_t len)
 		FCGX_PutStr(ctx.head, (int)slen, r->out);
 		if (len > 0)
 			FCGX_PutStr((const char *)body, (int)len, r->out);
-	} else if (worker_direct(slen, body, len) == -1) {
-		err = errno;
-		/*
-		 * A record may be cut short: the connection must not carry
-		 * another request.  And libfcgi must write nothing more on
-		 * it -- its closing records would wait out the send timeout
-		 * once again -- so its stdout stream is marked closed, with
-		 * the error, as if FCGX_FClose had already failed.
-		 */
-		r->keepConnection = 0;
+	} else {
+		worker_closing_records(r->requestId);
+		if (worker_direct(slen, body, len) == -1) {
+			err = errno;
+			/*
+			 * A record may be cut short: the connection must not
+			 * carry another request.
+			 */
+			r->keepConnection = 0;
+		}
+		/* Written by worker_direct, or failed: libfcgi adds nothing. */
 		r->out->wasFCloseCalled = 1;
 		r->out->isClosed = 1;
 		r->out->FCGI_errno = err;
@@ -532,8 +567,13 @@ worker_connection(void)
 	FCGX_Request	*r = &ctx.request;
 	int		 fd;
 
-	if (r->ipcFd >= 0)
+	if (r->ipcFd >= 0) {
+		if (!ctx.kept) {
+			accept_kept(r->ipcFd);
+			ctx.kept = 1;
+		}
 		return worker_wait(r->ipcFd);
+	}
 	if (worker_wait(ctx.cfg->listen_fd) == -1)
 		return -1;
 	if ((fd = accept_next()) == ACCEPT_NONE) {
@@ -549,6 +589,7 @@ worker_connection(void)
 	if (fd < 0)
 		return -1;
 	r->ipcFd = fd;
+	ctx.kept = 0;
 	/* Read this connection instead of accepting; see the top. */
 	r->keepConnection = 1;
 	return 0;
@@ -565,8 +606,8 @@ worker_connection(void)
  * - epoll_pwait (ppoll on a kept connection): the idle wait, the one place
  *   the stop signals are let in; see the top of this file.
  * - accept4 (accept.c); not on a kept connection.  No libfcgi keeper poll.
- * - two setsockopt for the I/O timeout of a unix connection (accept.c);
- *   a TCP connection inherits its timeouts from the listener.
+ * - setsockopt for the read timeout of a unix connection (accept.c); a
+ *   TCP connection inherits its timeouts from the listener.
  * - read: libfcgi's reader, 8 KiB at a time.  Its size is fixed in
  *   FCGX_Accept_r (NewReader(..., 8192, 0)) and kept in the stream's
  *   private data, which FillBuffProc reads into, so larger reads would
@@ -608,7 +649,8 @@ worker_request(void)
 		 * libfcgi has closed it either way.
 		 */
 		if (start_ms != 0 && clock_now_ms() - start_ms >=
-		    (long long)ctx.cfg->io_timeout_sec * 1000)
+		    (long long)ctx.cfg->io_timeout_sec * 1000 -
+		    WORKER_TIMER_SLACK_MS)
 			log_warnx("connection given up: no complete request "
 			    "header or params for %d s (--io-timeout)",
 			    ctx.cfg->io_timeout_sec);
