@@ -73,6 +73,14 @@
  * --io-timeout still counts as timed out.
  */
 #define WORKER_TIMER_SLACK_MS	100
+/*
+ * Body buffer bytes a child always keeps resident (worker_trim): above
+ * the default -m of 1M and its answer of up to 1.5M, so that with the
+ * default limit no request ever pays for trimming.
+ */
+#define WORKER_RESIDENT_BYTES	((size_t)2 << 20)
+/* madvise's unit; a multiple of every page size Linux uses. */
+#define WORKER_PAGE_BYTES	((size_t)64 << 10)
 /* libfcgi's stdout buffer, hard-coded in FCGX_Accept_r (8 KiB). */
 #define WORKER_LIBFCGI_OUT_BYTES	8192
 
@@ -96,6 +104,8 @@ struct worker_context {
 	int			 delivered;	/* the response reached nginx */
 	long			 served;	/* requests, for -r */
 	int			 kept;		/* ipcFd carried a request */
+	size_t			 usual;		/* worker_trim: typical use */
+	size_t			 touched;	/* of the buffer, since a trim */
 	struct accept_config	 accept;
 };
 
@@ -475,6 +485,33 @@ worker_read_body(struct body_facts *f)
 	}
 }
 
+/*
+ * Let the body buffer's resident pages follow the working set.  usual is
+ * a typical request's use of the buffer, decaying by 1/16 a request
+ * towards what requests use now; once the pages touched since the last
+ * trim are more than twice that (and than WORKER_RESIDENT_BYTES), the
+ * rest are given back.  So a run of large bodies keeps its pages, while
+ * one huge body stops holding memory after a few dozen ordinary requests,
+ * in a handful of madvise calls; with the default -m, never one.
+ */
+static void
+worker_trim(size_t used)
+{
+	size_t	 keep;
+
+	ctx.usual = used > ctx.usual ? used : ctx.usual - ctx.usual / 16;
+	if (used > ctx.touched)
+		ctx.touched = used;
+	keep = ctx.usual > WORKER_RESIDENT_BYTES ? ctx.usual :
+	    WORKER_RESIDENT_BYTES;
+	keep = (keep + WORKER_PAGE_BYTES - 1) & ~(WORKER_PAGE_BYTES - 1);
+	if (ctx.touched <= 2 * keep)
+		return;
+	if (madvise(ctx.body + keep, ctx.touched - keep, MADV_DONTNEED) == -1)
+		log_warn("madvise: giving back the body buffer's pages");
+	ctx.touched = keep;
+}
+
 /* Copy a client-controlled value for a log line: printable, bounded. */
 static const char *
 worker_printable(const char *s, char *buf, size_t size)
@@ -544,6 +581,8 @@ worker_serve(void)
 	case VERDICT_ABORTED:
 		break;
 	}
+	worker_trim(v == VERDICT_OK && len > f.received ? len :
+	    f.over_limit ? f.max_body + 1 : f.received);
 }
 
 /* Deliver a pending stop signal, without waiting for anything. */
