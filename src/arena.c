@@ -49,7 +49,7 @@
 /* Precedes every arena block; its size keeps payloads 16-byte aligned. */
 struct arena_block {
 	size_t		 size;		/* payload bytes, a multiple of 16 */
-	size_t		 unused;
+	size_t		 asked;		/* bytes asked for: arena_asked() */
 };
 
 /* What the renamed libfcgi.a calls instead of malloc, free, ... */
@@ -122,11 +122,33 @@ arena_size_of(struct arena_block *b)
 }
 
 static void
-arena_set_size(struct arena_block *b, size_t size)
+arena_set_size(struct arena_block *b, size_t size, size_t asked)
 {
 	arena_unpoison(b, sizeof(*b));
 	b->size = size;
+	b->asked = asked;
 	arena_poison(b, sizeof(*b));
+}
+
+/*
+ * How many bytes were asked for the arena block at p, or 0 when p is not
+ * one (a heap block, before arm, after an overflow).  libfcgi allocates
+ * each param as exactly "NAME=VALUE" and its NUL, so this tells whether a
+ * value holds a NUL of its own (worker.c).
+ */
+size_t
+arena_asked(const void *p)
+{
+	struct arena_block	*b;
+	size_t			 asked;
+
+	if (!arena_owns(p))
+		return 0;
+	b = (struct arena_block *)(uintptr_t)p - 1;
+	arena_unpoison(b, sizeof(*b));
+	asked = b->asked;
+	arena_poison(b, sizeof(*b));
+	return asked;
 }
 
 static void *
@@ -146,7 +168,7 @@ arena_alloc(size_t n)
 	arena_top += sizeof(*b) + size;
 	arena_live++;
 	arena_note_top();
-	arena_set_size(b, size);
+	arena_set_size(b, size, n);
 	arena_unpoison(b + 1, n);
 	return b + 1;
 }
@@ -214,6 +236,7 @@ arena_realloc(void *p, size_t n)
 	old = arena_size_of(b);
 	size = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	if (size <= old) {
+		arena_set_size(b, old, n);
 		arena_poison(p, old);
 		arena_unpoison(p, n);
 		return p;
@@ -222,7 +245,7 @@ arena_realloc(void *p, size_t n)
 	if ((unsigned char *)p + old == arena_mem + arena_top &&
 	    size - old <= sizeof(arena_mem) - arena_top) {
 		arena_top += size - old;
-		arena_set_size(b, size);
+		arena_set_size(b, size, n);
 		arena_unpoison(p, n);
 		arena_note_top();
 		return p;

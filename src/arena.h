@@ -19,5 +19,6 @@ struct arena_stats {
 
 void	arena_arm(void);
 void	arena_rewind(void);
+size_t	arena_asked(const void *);
 
 #endif

@@ -54,6 +54,7 @@
 #else
 #define arena_arm()	do { } while (0)
 #define arena_rewind()	do { } while (0)
+#define arena_asked(p)	((size_t)0)
 #endif
 
 #define WORKER_HEAD_BYTES	160	/* status, type and length lines */
@@ -524,6 +525,22 @@ worker_printable(const char *s, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * Whether the value of param name, as FCGX_GetParam returned it, holds a
+ * NUL byte of its own: C strings end there, so "5\0junk" would read as 5.
+ * libfcgi allocates each param as exactly "NAME=VALUE" and a NUL, and the
+ * arena knows how much was asked for.  Without the arena (or for a param
+ * that overflowed to the heap) this cannot be told, and answers no.
+ */
+static int
+worker_value_has_nul(const char *value, const char *name)
+{
+	const char	*entry = value - strlen(name) - 1;
+	size_t		 asked = arena_asked(entry);
+
+	return asked != 0 && asked != strlen(entry) + 1;
+}
+
 /* Serve the request that FCGX_Accept_r just returned. */
 static void
 worker_serve(void)
@@ -533,6 +550,7 @@ worker_serve(void)
 	const char		*cl, *role;
 	char			 shown[48];
 	size_t			 len;
+	int			 cl_nul;
 
 	memset(&f, 0, sizeof(f));
 	ctx.delivered = 0;
@@ -542,6 +560,9 @@ worker_serve(void)
 	cl = FCGX_GetParam("CONTENT_LENGTH", ctx.request.envp);
 	f.content_length_kind = policy_parse_content_length(cl,
 	    &f.content_length);
+	if ((cl_nul = cl != NULL && worker_value_has_nul(cl,
+	    "CONTENT_LENGTH")))
+		f.content_length_kind = CONTENT_LENGTH_INVALID;
 	if ((v = policy_precheck(&f)) == VERDICT_OK) {
 		worker_read_body(&f);
 		v = policy_decide(&f);
@@ -564,9 +585,10 @@ worker_serve(void)
 		break;
 	case VERDICT_BAD_REQUEST:
 		if (f.content_length_kind == CONTENT_LENGTH_INVALID)
-			log_warnx("request refused: CONTENT_LENGTH \"%s\" is "
+			log_warnx("request refused: CONTENT_LENGTH \"%s\"%s is "
 			    "not a decimal number",
-			    worker_printable(cl, shown, sizeof(shown)));
+			    worker_printable(cl, shown, sizeof(shown)),
+			    cl_nul ? " and a NUL byte" : "");
 		else
 			log_warnx("request refused: CONTENT_LENGTH %llu but "
 			    "the body has %zu bytes", f.content_length,

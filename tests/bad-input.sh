@@ -233,6 +233,20 @@ for cl in -1 -0 +5 abc 5x '\s5' 5\\s 0x10 123456789012345678901234567890 \
 done
 healthy content-length-invalid
 
+# A NUL inside the value: "5\0junk" is no decimal number, though a C
+# string of it reads "5" (and the body has 5 bytes).
+printf 'begin 1\nparam 1 CONTENT_LENGTH hex:35006a756e6b\nparams-end 1\nstdin 1 hello\nstdin-end 1\n' |
+    raw cl-nul
+if grep -q '^#define HAVE_ARENA 1' "$top_builddir/config.h" 2>/dev/null; then
+	expect cl-nul "400 Bad Request" "400 Bad Request
+"
+	grep -q 'CONTENT_LENGTH "5" and a NUL byte is not a decimal number' "$tmp/worker.log" ||
+	    fail "cl-nul: no log line naming the NUL byte"
+else
+	echo "note: no arena: a NUL inside CONTENT_LENGTH cannot be seen (man page, BUGS)"
+fi
+healthy content-length-with-nul
+
 # Leading zeros are still a decimal number; empty means unknown.
 post 000000000000000000000000000005 zeros | raw cl-zeros
 expect cl-zeros "200 OK" "ZEROS"
