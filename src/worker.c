@@ -51,7 +51,9 @@
 #include "worker.h"
 #ifdef HAVE_ARENA
 #include "arena.h"
+#include "record.h"
 #else
+#define record_reset(fd)	do { } while (0)
 #define arena_arm()	do { } while (0)
 #define arena_rewind()	do { } while (0)
 #define arena_asked(p)	((size_t)0)
@@ -650,6 +652,7 @@ worker_connection(void)
 	if (fd < 0)
 		return -1;
 	r->ipcFd = fd;
+	record_reset(fd);
 	ctx.kept = 0;
 	/* Read this connection instead of accepting; see the top. */
 	r->keepConnection = 1;
@@ -810,6 +813,7 @@ worker_drain(void)
 			continue;
 		arena_rewind();
 		r->ipcFd = fd;
+		record_reset(fd);
 		r->keepConnection = 1;
 		worker_request();
 	}

@@ -1,6 +1,7 @@
 #!/bin/sh
-# A flood of crash payloads is no outage: libfcgi's known crash (a huge
-# param length hits its assertion) kills the child that reads it, but a
+# A flood of crash payloads is no outage: libfcgi's known crash (an
+# FCGI_GET_VALUES naming a variable 4 times smashes its stack) kills the
+# child that reads it, but a
 # child that was serving is replaced at once -- back-off is for children
 # that cannot start -- so after 10 s of payloads from 4 clients, requests
 # through nginx are answered within 1 s of the attack's end; and the
@@ -19,7 +20,7 @@ render_nginx_conf "$tmp/server.conf"
 start_nginx
 [ "$(http --data 'before' http://localhost/)" = BEFORE ] || fail "no answer before the attack"
 
-printf 'begin 1\nrecord 1 4 1 8 0 hex:fffffffe fffffffe\nparams-end 1\nstdin-end 1\n' >"$tmp/crash.script"
+printf 'get-values FCGI_MPXS_CONNS FCGI_MPXS_CONNS FCGI_MPXS_CONNS FCGI_MPXS_CONNS\nbegin 1\nparams-end 1\nstdin-end 1\n' >"$tmp/crash.script"
 # attacker N: send payloads until the attack time is over; count them.
 attacker() {
 	_end=$(( $(date +%s) + ATTACK_SECONDS ))

@@ -1,0 +1,18 @@
+/*
+ * The FastCGI record stream as libfcgi reads it: padding repaired, params
+ * bounded.  Linked with the private copy of libfcgi.a (HAVE_ARENA).
+ */
+#ifndef RECORD_H
+#define RECORD_H
+
+#include <sys/types.h>
+
+/* Params of one request: bytes on the wire (as nginx's own header
+ * buffers suggest) and name-value pairs. */
+#define RECORD_MAX_PARAMS_BYTES	(64 * 1024)
+#define RECORD_MAX_PARAMS	1024
+
+void	record_reset(int);
+ssize_t	record_read(int, void *, size_t);
+
+#endif
