@@ -2,13 +2,16 @@
 # --io-timeout: a peer that stalls holds a child for at most that long.
 # With --io-timeout 1 and a single child, a silent connection, half a
 # record header, half the params, half a body, and a peer that never reads
-# a 1 MiB response each give the child back within 2 s (a second client is
-# answered while the stalled one still waits), with a log line; a silent
+# a 1 MiB response each give the child back within 2 s (a request through
+# nginx is answered while the stalled one still waits), with a log line; a
+# silent
 # peer and half a body on TCP too, whose connections inherit the read
 # timeout from the listener (loopback TCP buffers would swallow a whole
 # unread response, so that case stays on the unix socket); and a
 # SIGHUP reaches a child stuck on a stalled peer within the timeout.
 . "$top_srcdir/tests/lib.sh"
+require NGINX
+require CURL
 [ -x "$FCGI_RAW" ] || fail "$FCGI_RAW not built (make check builds it)"
 need_ss
 
@@ -28,7 +31,10 @@ stall() {
 	_stalled=$!
 	track_pid "$_stalled"
 	sleep 0.2
-	_got=$(fcgi_post "$1" "after $2") || fail "$2: the next client got no answer: $(cat "$tmp/post.rep" "$tmp/worker.log")"
+	case $1 in
+	/*)	_got=$(http --max-time 5 --data "after $2" http://localhost/) ;;
+	*)	_got=$(fcgi_post "$1" "after $2") ;;
+	esac || fail "$2: the next request got no answer: $(cat "$tmp/worker.log")"
 	_took=$(( $(now_ms) - _start ))
 	[ "$_got" = "$(echo "AFTER $2" | tr a-z A-Z)" ] || fail "$2: next client got '$_got'"
 	[ "$_took" -lt 2500 ] || fail "$2: the next client waited $_took ms"
@@ -48,6 +54,10 @@ printf 'begin 1\nparams 1 REQUEST_METHOD=POST CONTENT_LENGTH=1048576\nparams-end
 
 sock="$tmp/upcase.sock"
 start "$sock"
+# nginx in front, as deployed: the next request goes through it.
+deploy_server_conf "$sock"
+render_nginx_conf "$tmp/server.conf"
+start_nginx
 stall "$sock" silent 'no complete request header or params for 1 s'
 stall "$sock" half-header 'no complete request header or params for 1 s'
 stall "$sock" half-params 'no complete request header or params for 1 s'
@@ -81,3 +91,27 @@ kill "$stalled" 2>/dev/null
 fcgi_post "$sock" "after hup" >/dev/null || fail "SIGHUP: the new child does not serve"
 stop_worker
 pass "SIGHUP with the child stuck on a stalled peer: replaced after $took ms"
+
+# SIGTERM, and the master's death, reach a child stuck on a stalled peer
+# within the timeout too.
+start "$sock"
+"$FCGI_RAW" -t 8 "$sock" "$tmp/half-body.script" >/dev/null 2>&1 &
+track_pid "$!"
+sleep 0.2
+t0=$(now_ms)
+stop_worker
+took=$(( $(now_ms) - t0 ))
+[ "$took" -lt 2500 ] || fail "SIGTERM with a stalled child: the stop took $took ms"
+pass "SIGTERM with the child stuck on a stalled peer: stopped after $took ms"
+
+start "$sock"
+child=$(children_of "$worker_pid")
+"$FCGI_RAW" -t 8 "$sock" "$tmp/half-body.script" >/dev/null 2>&1 &
+track_pid "$!"
+sleep 0.2
+t0=$(now_ms)
+kill -KILL "$worker_pid"
+gone() { ! kill -0 "$child" 2>/dev/null || [ "$(ps -o stat= -p "$child" | cut -c1)" = Z ]; }
+wait_until 3 gone || fail "master SIGKILLed: child $child still there after 3 s"
+took=$(( $(now_ms) - t0 ))
+pass "master SIGKILLed with the child stuck on a stalled peer: the child left after $took ms"
