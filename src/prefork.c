@@ -535,9 +535,9 @@ prefork_run(const struct prefork_config *cfg)
 
 	master_pid = getpid();
 	nslots = cfg->children;
-	nold = cfg->nold;
-	memcpy(old_children, cfg->old_children, (size_t)nold *
-	    sizeof(old_children[0]));
+	if ((nold = cfg->nold) > 0)
+		memcpy(old_children, cfg->old_children, (size_t)nold *
+		    sizeof(old_children[0]));
 	sigemptyset(&block);
 	for (i = 0; i < (int)(sizeof(sigs) / sizeof(sigs[0])); i++)
 		sigaddset(&block, sigs[i]);
