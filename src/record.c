@@ -17,6 +17,12 @@
  *   the lengths of a pair that would go past that never reach libfcgi.
  *   The request is answered 431 here, the overflow logged, and libfcgi
  *   sees an error and drops the connection.
+ * - libfcgi reads 8 KiB at a time and frees its reader after each
+ *   request, so on a kept connection the start of a request pipelined
+ *   behind another was read and lost.  A read never goes past the end of
+ *   the current request (its empty FCGI_STDIN record): what follows is
+ *   kept here for the next request, and record_pending() tells the worker
+ *   that it need not wait for the socket.
  *
  * Everything else passes through untouched, in place: the walk only looks
  * at record headers and at the length bytes of params, and moves bytes
@@ -29,6 +35,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +65,10 @@ struct record_walk {
 	unsigned long long	 params_bytes;
 	unsigned long		 params;
 	int			 refused;	/* answered 431; fail reads */
+	int			 request_done;	/* its empty FCGI_STDIN came */
+	/* Bytes read past the end of a request, for the next one. */
+	unsigned char		 ahead[RECORD_READ_BYTES];
+	size_t			 ahead_off, ahead_len;
 };
 
 static struct record_walk	 walk = { .fd = -1 };
@@ -72,8 +83,17 @@ static const char	 record_431[] =
 void
 record_reset(int fd)
 {
-	memset(&walk, 0, sizeof(walk));
+	/* Not the whole struct: clearing ahead[] would cost 8 KiB of writes. */
+	memset(&walk, 0, offsetof(struct record_walk, ahead));
+	walk.ahead_off = walk.ahead_len = 0;
 	walk.fd = fd;
+}
+
+/* Whether bytes of the next request on fd are already here. */
+int
+record_pending(int fd)
+{
+	return fd == walk.fd && walk.ahead_len > 0;
 }
 
 static void
@@ -187,18 +207,30 @@ record_begin(void)
 		if (walk.left == 0)
 			walk.part = PART_HEADER;
 	}
+	/* The empty FCGI_STDIN record ends the request (and its padding). */
+	if (type == FCGI_STDIN && (h[4] | h[5]) == 0)
+		walk.request_done = 1;
 }
 
 /*
  * Walk n bytes at buf in place: take out the padding to drop, stop before
- * a pair that breaks the params bound.  Returns how many bytes remain.
+ * a pair that breaks the params bound, stop at the end of the request.
+ * Returns how many bytes remain for libfcgi; *used says how many of the n
+ * were walked (the rest belong to the next request).
  */
 static size_t
-record_walk(unsigned char *buf, size_t n)
+record_walk(unsigned char *buf, size_t n, size_t *used)
 {
 	size_t	 in = 0, out = 0, take;
 
+	*used = n;
 	while (in < n) {
+		/* The next record header belongs to the next request. */
+		if (walk.request_done && walk.part == PART_HEADER &&
+		    walk.have == 0) {
+			*used = in;
+			return out;
+		}
 		switch (walk.part) {
 		case PART_HEADER:
 			walk.header[walk.have] = buf[in];
@@ -221,8 +253,10 @@ record_walk(unsigned char *buf, size_t n)
 		case PART_CONTENT:
 			if (walk.header[1] == FCGI_PARAMS &&
 			    walk.pair_left == 0) {
-				if (record_length_byte(buf[in]) == -1)
+				if (record_length_byte(buf[in]) == -1) {
+					*used = n;
 					return out;
+				}
 				buf[out++] = buf[in++];
 				take = 1;
 			} else {
@@ -261,26 +295,45 @@ record_walk(unsigned char *buf, size_t n)
 
 /*
  * libfcgi's read(), renamed in its private copy.  Reads of the connection
- * being walked are repaired and bounded; a read that the walk leaves
- * empty -- all of it padding -- reads again, so that 0 still means the
- * end of the stream; after a refusal every read fails (E2BIG).
+ * being walked are repaired and bounded, and end with the request: bytes
+ * of the next one are kept (ahead) and returned by the next read first,
+ * without a system call.  A read that the walk leaves empty -- all of it
+ * padding -- reads again, so that 0 still means the end of the stream;
+ * after a refusal every read fails (E2BIG).
  */
 ssize_t
 record_read(int fd, void *buf, size_t len)
 {
-	ssize_t	 n;
-	size_t	 kept;
+	unsigned char	*b = buf;
+	ssize_t		 n;
+	size_t		 kept, used;
+	int		 from_ahead;
 
 	if (fd != walk.fd)
 		return read(fd, buf, len);
+	/* libfcgi reads again: for the next request. */
+	walk.request_done = 0;
 	for (;;) {
 		if (walk.refused) {
 			errno = E2BIG;
 			return -1;
 		}
-		if ((n = read(fd, buf, len)) <= 0)
+		if ((from_ahead = walk.ahead_len > 0)) {
+			n = (ssize_t)(len < walk.ahead_len ? len :
+			    walk.ahead_len);
+			memcpy(b, walk.ahead + walk.ahead_off, (size_t)n);
+		} else if ((n = read(fd, buf, len)) <= 0)
 			return n;
-		kept = record_walk(buf, (size_t)n);
+		kept = record_walk(b, (size_t)n, &used);
+		if (from_ahead) {
+			walk.ahead_off += used;
+			walk.ahead_len -= used;
+		} else if (used < (size_t)n) {
+			/* Read from the socket, so ahead was empty. */
+			walk.ahead_off = 0;
+			walk.ahead_len = (size_t)n - used;
+			memcpy(walk.ahead, b + used, walk.ahead_len);
+		}
 		if (kept > 0)
 			return (ssize_t)kept;
 	}

@@ -11,8 +11,11 @@
  * buffers suggest) and name-value pairs. */
 #define RECORD_MAX_PARAMS_BYTES	(64 * 1024)
 #define RECORD_MAX_PARAMS	1024
+/* libfcgi's reader size (NewReader(..., 8192, 0) in FCGX_Accept_r). */
+#define RECORD_READ_BYTES	8192
 
 void	record_reset(int);
+int	record_pending(int);
 ssize_t	record_read(int, void *, size_t);
 
 #endif

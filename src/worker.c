@@ -32,6 +32,7 @@
 #endif
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -54,6 +55,7 @@
 #include "record.h"
 #else
 #define record_reset(fd)	do { } while (0)
+#define record_pending(fd)	0
 #define arena_arm()	do { } while (0)
 #define arena_rewind()	do { } while (0)
 #define arena_asked(p)	((size_t)0)
@@ -489,6 +491,31 @@ worker_read_body(struct body_facts *f)
 }
 
 /*
+ * A request refused before its body was read, on a connection the web
+ * server keeps: read the body to its end, so that the next request on the
+ * connection starts where it should.  A body far over the limit is not
+ * worth it: the connection is closed instead.
+ */
+static void
+worker_skip_body(void)
+{
+	FCGX_Stream	*in = ctx.request.in;
+	size_t		 budget = 2 * ctx.body_cap;
+	int		 got;
+
+	while ((got = FCGX_GetStr((char *)ctx.body, (int)(ctx.body_cap <
+	    INT_MAX ? ctx.body_cap : INT_MAX), in)) > 0) {
+		if ((size_t)got >= budget) {
+			ctx.request.keepConnection = 0;
+			return;
+		}
+		budget -= (size_t)got;
+	}
+	if (FCGX_GetError(in) != 0)
+		ctx.request.keepConnection = 0;
+}
+
+/*
  * Let the body buffer's resident pages follow the working set.  usual is
  * a typical request's use of the buffer, decaying by 1/16 a request
  * towards what requests use now; once the pages touched since the last
@@ -551,7 +578,7 @@ worker_serve(void)
 	enum verdict		 v;
 	const char		*cl, *role;
 	char			 shown[48];
-	size_t			 len;
+	size_t			 len = 0;
 	int			 cl_nul;
 
 	memset(&f, 0, sizeof(f));
@@ -605,6 +632,8 @@ worker_serve(void)
 	case VERDICT_ABORTED:
 		break;
 	}
+	if (ctx.request.keepConnection && !FCGX_HasSeenEOF(ctx.request.in))
+		worker_skip_body();
 	worker_trim(v == VERDICT_OK && len > f.received ? len :
 	    f.over_limit ? f.max_body + 1 : f.received);
 }
@@ -635,7 +664,8 @@ worker_connection(void)
 			accept_kept(r->ipcFd);
 			ctx.kept = 1;
 		}
-		return worker_wait(r->ipcFd);
+		/* A pipelined request may already be here (record.c). */
+		return record_pending(r->ipcFd) ? 0 : worker_wait(r->ipcFd);
 	}
 	if (worker_wait(ctx.cfg->listen_fd) == -1)
 		return -1;
