@@ -57,6 +57,16 @@ require() {
 	[ -n "$_tool" ] && [ -x "$_tool" ] || skip "$1 not found (install it and rerun configure)"
 }
 
+# need_cmd COMMAND PACKAGE: fail, naming both, when COMMAND is not in PATH.
+# Call it before the first use: inside wait_until a missing command only
+# looks like a process or socket that never came.
+need_cmd() {
+	command -v "$1" >/dev/null 2>&1 || fail "$1 not found (Debian: $2)"
+}
+# The process helpers below (has_children, children_of, is_worker, and so
+# start_worker, start_spawn_fcgi ...) look at processes with ps.
+need_cmd ps procps
+
 # wait_until SECONDS COMMAND...: poll COMMAND every 0.05 s for SECONDS.
 wait_until() {
 	_limit=$(( $1 * 20 )); shift

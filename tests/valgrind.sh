@@ -73,8 +73,10 @@ send() {
 # log is $tmp/vg/N.child, the master's $tmp/vg/N.master.
 run() {
 	rm -f "$tmp"/vg/vg.*
+	# --vgdb=no: no vgdb-pipe-* files are left in /tmp.
 	# shellcheck disable=SC2086
 	"$VALGRIND" --tool=memcheck --error-exitcode=99 --trace-children=yes \
+	    --vgdb=no \
 	    --leak-check=full --show-leak-kinds=definite,indirect,possible \
 	    --errors-for-leak-kinds=none --num-callers=30 \
 	    --log-file="$tmp/vg/vg.%p" \

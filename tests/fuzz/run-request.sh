@@ -8,10 +8,12 @@
 # would hide them, and libFuzzer's own mallocs must not go into it), builds
 # the pure core from the project's own Makefile, links the harness with
 # src/worker.c and the static libfcgi.a, seeds a corpus and fuzzes.
-# WORKDIR (default: a new temp dir) keeps the build, corpus and any
-# crash-* files; reuse it to continue a corpus.  Exit status: 0 when the
-# run ended without a finding, 1 when libFuzzer reported one, 77 when
-# clang's libFuzzer is missing.
+# WORKDIR (default: a new temp dir) keeps the build and corpus; reuse it
+# to continue a corpus.  This run's findings (crash-*, leak-*, oom-*,
+# timeout-*) go to WORKDIR/findings, emptied first (an earlier run's are
+# moved to WORKDIR/findings.previous).  Exit status: 0 when the run ended
+# without a finding, 1 when libFuzzer reported one or llvm-symbolizer is
+# missing, 77 when clang's libFuzzer is missing.
 set -eu
 
 seconds=${1:-60}
@@ -26,6 +28,16 @@ if [ -z "$CLANG" ] || ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) 
 	echo "SKIP: clang with libFuzzer not found (Debian: clang)" >&2
 	exit 77
 fi
+# The LeakSanitizer suppression of libfcgi's known leak names a function:
+# without a symbolizer the frames have no names and the leak is reported.
+# The one of clang's own LLVM first (Debian: /usr/lib/llvm-14/bin).
+symbolizer=${ASAN_SYMBOLIZER_PATH:-$(dirname "$(readlink -f "$(command -v "$CLANG")")")/llvm-symbolizer}
+[ -x "$symbolizer" ] || symbolizer=$(command -v llvm-symbolizer || true)
+[ -x "$symbolizer" ] || {
+	echo "FAIL: llvm-symbolizer not found (Debian: llvm-14); LeakSanitizer's suppressions need it" >&2
+	exit 1; }
+ASAN_SYMBOLIZER_PATH=$symbolizer
+export ASAN_SYMBOLIZER_PATH
 
 flags="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
 mkdir -p "$work/build"
@@ -65,6 +77,12 @@ if [ -z "$(ls "$corpus")" ]; then
 	  head -c 12000 /dev/zero | tr '\0' 'b'; printf "$s_end"; } >"$corpus/big"
 fi
 
+findings="$work/findings"
+if [ -d "$findings" ]; then
+	rm -rf "$findings.previous"
+	mv "$findings" "$findings.previous"
+fi
+mkdir "$findings"
 cd "$work"
 status=0
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=16} \
@@ -72,10 +90,15 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/request/lsan.supp:print_suppressions=0} \
     ./fuzz_request -max_total_time="$seconds" -max_len=65536 -timeout=10 \
 	-rss_limit_mb=4096 -malloc_limit_mb=4096 -print_final_stats=1 \
+	-artifact_prefix="$findings/" \
 	-dict="$here/request/request.dict" "$corpus" \
 	>"$work/fuzz.log" 2>&1 || status=$?
 tail -n 25 "$work/fuzz.log"
 echo "work dir: $work"
-ls "$work"/crash-* "$work"/leak-* "$work"/oom-* "$work"/timeout-* 2>/dev/null && exit 1
+if [ -n "$(ls "$findings")" ]; then
+	echo "findings of this run:" >&2
+	ls -l "$findings" >&2
+	exit 1
+fi
 [ "$status" = 0 ] || exit 1
 exit 0
