@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2317 # cleanup and what it calls run from a trap
+# shellcheck disable=SC2015,SC2317 # "A && B || fail"; cleanup runs from a trap
 # README's two commands on a fresh Debian 12, for CI (not part of make
 # check; .ci/run runs it after ./quickstart test, as root):
 #
@@ -7,9 +7,11 @@
 #
 # It builds a minimal Debian 12 root (debootstrap --variant=minbase
 # bookworm) from this machine's own apt source, clones the committed tree
-# (HEAD) into /root/upcase-fcgi there, mounts proc, sys, dev, dev/pts,
-# dev/shm and a tmpfs on /tmp, and runs, as root in that root, README's
-# commands exactly as written:
+# (HEAD) into /usr/local/src/upcase-fcgi there, mounts proc, sys, dev,
+# dev/pts, dev/shm and a tmpfs on /tmp, and runs, as root in that root,
+# README's commands exactly as written:
+#   ./quickstart test    in a clone in /root first: it must refuse at once,
+#                        naming the cause (nobody cannot enter /root);
 #   ./quickstart test    must exit 0 and leave nothing running;
 #   ./quickstart serve   in the background, until nginx answers on
 #                        127.0.0.1:8080; then curl: README's example, a
@@ -34,6 +36,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/.." && pwd)
 suite=bookworm
+# Where README's commands run in the root (README: not under /root).
+tree=/usr/local/src/upcase-fcgi
 
 say() { echo "fresh-machine: $*"; }
 cannot() { say "cannot run: $*"; exit 77; }
@@ -56,7 +60,7 @@ step_begin() { step_t0=$(date +%s); }
 # step_end NAME: record the wall time since step_begin.
 step_end() {
 	_s=$(( $(date +%s) - step_t0 ))
-	steps="$steps$(printf '  %-34s %5d s' "$1" "$_s")
+	steps="$steps$(printf '  %-38s %5d s' "$1" "$_s")
 "
 	say "$1: $_s s"
 }
@@ -168,7 +172,7 @@ cleanup() {
 	step_end "cleanup"
 	say "step times (wall clock):"
 	printf '%s' "$steps"
-	printf '  %-34s %5d s\n' total $(( $(date +%s) - t_start ))
+	printf '  %-38s %5d s\n' total $(( $(date +%s) - t_start ))
 	[ "$_status" = 0 ] && [ "$failed" = 0 ] && { say "passed"; exit 0; }
 	[ "$_status" = 77 ] && exit 77
 	say "failed"
@@ -209,9 +213,9 @@ debootstrap --variant=minbase $include ${cache:+--unpack-tarball="$cache"} \
 step_end "debootstrap${cache:+ (cached .debs)}"
 
 step_begin
-git clone -q "$srcdir" "$root/root/upcase-fcgi" ||
+git clone -q "$srcdir" "$root$tree" && git clone -q "$srcdir" "$root/root/upcase-fcgi" ||
     { failure "git clone of $srcdir failed"; exit 1; }
-say "cloned $(git -C "$root/root/upcase-fcgi" log -1 --format='%h %s')"
+say "cloned $(git -C "$root$tree" log -1 --format='%h %s') into $tree and /root/upcase-fcgi"
 [ -s "$root/etc/resolv.conf" ] || cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount_in proc proc proc
 mount_in sysfs sysfs sys
@@ -221,12 +225,13 @@ mount_in tmpfs shm dev/shm mode=1777
 mount_in tmpfs tmp tmp mode=1777
 step_end "clone and mounts"
 
-# in_chroot COMMAND: a login-like root shell in the root, in the clone.
+# in_chroot COMMAND [DIR]: a login-like root shell in the root, in DIR
+# (default: the clone in $tree).
 chroot_env="HOME=/root USER=root LOGNAME=root SHELL=/bin/sh TERM=${TERM:-dumb}
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 in_chroot() {
 	# shellcheck disable=SC2086 # one NAME=VALUE per word
-	chroot "$root" /usr/bin/env -i $chroot_env /bin/sh -c "cd /root/upcase-fcgi && $1"
+	chroot "$root" /usr/bin/env -i $chroot_env /bin/sh -c "cd ${2:-$tree} && $1"
 }
 
 # left_running WHEN: fail if any process is still running in the root.
@@ -238,7 +243,17 @@ left_running() {
 	stop_in_root
 }
 
-say "./quickstart test"
+say "./quickstart test in /root/upcase-fcgi: must refuse, naming the cause"
+step_begin
+in_chroot './quickstart test' /root/upcase-fcgi </dev/null >"$work/in-root.log" 2>&1
+in_root_status=$?
+sed 's/^/  /' "$work/in-root.log"
+[ "$in_root_status" = 1 ] && grep -q 'nobody, who cannot enter /root/upcase-fcgi' "$work/in-root.log" ||
+    failure "./quickstart test in /root: exit $in_root_status, not the refusal"
+rm -rf "$root/root/upcase-fcgi"
+step_end "./quickstart test in /root (refused)"
+
+say "./quickstart test in $tree"
 step_begin
 in_chroot './quickstart test' </dev/null 2>&1
 test_status=$?
@@ -261,7 +276,7 @@ step_begin
 # process group.  A background job of a script ignores SIGINT unless told.
 # shellcheck disable=SC2086
 setsid chroot "$root" /usr/bin/env --default-signal=INT -i $chroot_env \
-    /bin/sh -c 'cd /root/upcase-fcgi && exec ./quickstart serve' \
+    /bin/sh -c "cd $tree && exec ./quickstart serve" \
     >"$work/serve.log" 2>&1 &
 serve_pid=$!
 up=0
