@@ -35,6 +35,10 @@
 #define DEFAULT_SOCKET_MODE	0660
 #define DEFAULT_STOP_TIMEOUT_SEC 10
 #define DEFAULT_IO_TIMEOUT_SEC	30
+/* Above nginx's upstream keepalive_timeout (60 s): nginx closes first. */
+#define DEFAULT_IDLE_TIMEOUT_SEC 75
+#define DEFAULT_MAX_CONNS	256
+#define MAX_MAX_CONNS		65536
 #define MAX_TIMEOUT_SEC		3600
 
 struct options {
@@ -53,10 +57,13 @@ struct options {
 	long		 max_requests;
 	int		 max_requests_given;
 	long		 io_timeout_sec;
+	long		 idle_timeout_sec;
+	long		 max_conns;
 	int		 test_only;
 };
 
-enum { OPT_ASCII = 256, OPT_BACKLOG, OPT_IO_TIMEOUT };
+enum { OPT_ASCII = 256, OPT_BACKLOG, OPT_IDLE_TIMEOUT, OPT_IO_TIMEOUT,
+	OPT_MAX_CONNS };
 
 static const struct option long_options[] = {
 	{ "allow",		required_argument,	NULL, 'A' },
@@ -66,7 +73,9 @@ static const struct option long_options[] = {
 	{ "foreground",		no_argument,		NULL, 'f' },
 	{ "group",		required_argument,	NULL, 'g' },
 	{ "help",		no_argument,		NULL, 'h' },
+	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE_TIMEOUT },
 	{ "io-timeout",		required_argument,	NULL, OPT_IO_TIMEOUT },
+	{ "max-conns",		required_argument,	NULL, OPT_MAX_CONNS },
 	{ "max-requests",	required_argument,	NULL, 'r' },
 	{ "socket-mode",	required_argument,	NULL, 'M' },
 	{ "max-body",		required_argument,	NULL, 'm' },
@@ -112,6 +121,10 @@ usage(int status)
 	    "any)\n"
 	    "      --io-timeout S    give up a peer silent for S seconds "
 	    "(default: 30)\n"
+	    "      --max-conns N     connections a child keeps open "
+	    "(default: 256)\n"
+	    "      --idle-timeout S  close a kept connection idle for S "
+	    "seconds (default: 75)\n"
 	    "  -u, --user USER       drop root to this user (owns -s)\n"
 	    "  -g, --group GROUP     and this group (default: USER's)\n"
 	    "  -T, --stop-timeout S  grace for busy children on stop "
@@ -197,6 +210,8 @@ options_parse(int argc, char **argv, struct options *o)
 
 	o->backlog = LISTEN_BACKLOG;
 	o->io_timeout_sec = DEFAULT_IO_TIMEOUT_SEC;
+	o->idle_timeout_sec = DEFAULT_IDLE_TIMEOUT_SEC;
+	o->max_conns = DEFAULT_MAX_CONNS;
 
 	while ((ch = getopt_long(argc, argv, "A:c:fg:hM:m:r:s:T:tu:V",
 	    long_options, NULL)) != -1) {
@@ -258,6 +273,18 @@ options_parse(int argc, char **argv, struct options *o)
 			    -1)
 				usage_error("--backlog: not a number from 1 to "
 				    "65535", optarg);
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (policy_parse_count(optarg, 0, MAX_TIMEOUT_SEC,
+			    &o->idle_timeout_sec) == -1)
+				usage_error("--idle-timeout: not a number of "
+				    "seconds from 0 to 3600", optarg);
+			break;
+		case OPT_MAX_CONNS:
+			if (policy_parse_count(optarg, 1, MAX_MAX_CONNS,
+			    &o->max_conns) == -1)
+				usage_error("--max-conns: not a number from 1 to "
+				    "65536", optarg);
 			break;
 		case OPT_IO_TIMEOUT:
 			if (policy_parse_count(optarg, 0, MAX_TIMEOUT_SEC,
@@ -338,13 +365,14 @@ main_listener(const struct options *o, const struct priv_ids *ids,
 /*
  * Make sure a child can open what it needs -- on top of the descriptors
  * open now (0-2, syslog's, an inherited listening socket): the listening
- * socket, the master's ready pipe, its wait instance and one connection --
+ * socket, the master's ready pipe, its wait instance, the connections it
+ * keeps (--max-conns) and one more in service --
  * raising the soft limit up to the hard one if needed.  Otherwise every
  * accept would fail with EMFILE; better to say so at start-up, before a
  * socket file is made.
  */
 static void
-main_check_fd_limit(void)
+main_check_fd_limit(long max_conns)
 {
 	struct rlimit	 rl;
 	DIR		*d;
@@ -357,7 +385,7 @@ main_check_fd_limit(void)
 		open_now -= 3;	/* ".", ".." and the directory itself */
 	} else
 		open_now = 8;
-	need = open_now + 5;
+	need = open_now + 4 + max_conns;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY ||
 	    (long)rl.rlim_cur >= need)
 		return;
@@ -414,7 +442,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 
-	main_check_fd_limit();
+	main_check_fd_limit(o.max_conns);
 	worker.listen_fd = main_listener(&o, &ids, &master, &own_path);
 	listen_set_nonblocking(worker.listen_fd);
 	if (allow.n > 0 && listen_is_unix(worker.listen_fd))
@@ -429,6 +457,8 @@ main(int argc, char **argv)
 	worker.ascii = o.ascii;
 	worker.io_timeout_sec = (int)o.io_timeout_sec;
 	worker.max_requests = o.max_requests;
+	worker.max_conns = (int)o.max_conns;
+	worker.idle_timeout_sec = (int)o.idle_timeout_sec;
 	worker.ready = prefork_ready;
 	/* Leave a second of -T to finish the last request drained. */
 	worker.drain_ms = o.stop_timeout_sec > 1 ?

@@ -26,12 +26,13 @@
  *
  * Everything else passes through untouched, in place: the walk only looks
  * at record headers and at the length bytes of params, and moves bytes
- * only to take padding out.  One connection at a time: record_reset()
- * starts a new one.
+ * only to take padding out.  A walk per connection slot: record_reset()
+ * starts one, record_use() says which connection libfcgi reads next.
  */
 #include <config.h>
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 #include <errno.h>
@@ -71,7 +72,10 @@ struct record_walk {
 	size_t			 ahead_off, ahead_len;
 };
 
-static struct record_walk	 walk = { .fd = -1 };
+/* One walk per connection slot (conns.c); walk is the one being read. */
+static struct record_walk	*walks;
+static struct record_walk	 no_walk = { .fd = -1 };
+static struct record_walk	*walk = &no_walk;
 
 static const char	 record_431[] =
     "Status: 431 Request Header Fields Too Large\r\n"
@@ -79,21 +83,43 @@ static const char	 record_431[] =
     "Content-Length: 36\r\n\r\n"
     "431 Request Header Fields Too Large\n";
 
-/* Start walking a new connection. */
+/* Make a walk for each of n connection slots (no heap: one mapping). */
 void
-record_reset(int fd)
+record_init(int n)
 {
-	/* Not the whole struct: clearing ahead[] would cost 8 KiB of writes. */
-	memset(&walk, 0, offsetof(struct record_walk, ahead));
-	walk.ahead_off = walk.ahead_len = 0;
-	walk.fd = fd;
+	void	*mem;
+
+	mem = mmap(NULL, (size_t)n * sizeof(*walks), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		fatal("allocate %d record walks", n);
+	walks = mem;
 }
 
-/* Whether bytes of the next request on fd are already here. */
-int
-record_pending(int fd)
+/* Start walking a new connection, fd, in slot. */
+void
+record_reset(int slot, int fd)
 {
-	return fd == walk.fd && walk.ahead_len > 0;
+	struct record_walk	*w = &walks[slot];
+
+	/* Not the whole struct: clearing ahead[] would cost 8 KiB of writes. */
+	memset(w, 0, offsetof(struct record_walk, ahead));
+	w->ahead_off = w->ahead_len = 0;
+	w->fd = fd;
+}
+
+/* libfcgi is about to read the connection of slot. */
+void
+record_use(int slot)
+{
+	walk = &walks[slot];
+}
+
+/* Whether bytes of the next request on slot's connection are here. */
+int
+record_pending(int slot)
+{
+	return walks[slot].ahead_len > 0;
 }
 
 static void
@@ -120,10 +146,10 @@ record_refuse(unsigned long long declared)
 	FCGI_EndRequestRecord	 end;
 	struct iovec		 iov[4];
 
-	record_header(&out, FCGI_STDOUT, walk.request_id,
+	record_header(&out, FCGI_STDOUT, walk->request_id,
 	    sizeof(record_431) - 1);
-	record_header(&eof, FCGI_STDOUT, walk.request_id, 0);
-	record_header(&end.header, FCGI_END_REQUEST, walk.request_id,
+	record_header(&eof, FCGI_STDOUT, walk->request_id, 0);
+	record_header(&end.header, FCGI_END_REQUEST, walk->request_id,
 	    sizeof(end.body));
 	memset(&end.body, 0, sizeof(end.body));
 	end.body.protocolStatus = FCGI_REQUEST_COMPLETE;
@@ -136,13 +162,13 @@ record_refuse(unsigned long long declared)
 	iov[3].iov_base = &end;
 	iov[3].iov_len = sizeof(end);
 	/* Small, on a connection with nothing written yet: one call. */
-	if (writev(walk.fd, iov, 4) == -1)
+	if (writev(walk->fd, iov, 4) == -1)
 		log_warn("answering 431");
 	log_warnx("request refused: params over %d bytes or %d pairs (a "
 	    "pair of %llu bytes after %llu bytes and %lu pairs); answered "
 	    "431 and closed", RECORD_MAX_PARAMS_BYTES, RECORD_MAX_PARAMS,
-	    declared, walk.params_bytes, walk.params);
-	walk.refused = 1;
+	    declared, walk->params_bytes, walk->params);
+	walk->refused = 1;
 }
 
 /*
@@ -156,31 +182,31 @@ record_length_byte(unsigned char c)
 {
 	unsigned long long	 declared;
 
-	if (walk.len_have == 0) {
-		walk.len_size = c & 0x80 ? 4 : 1;
-		walk.len_value = c & 0x7f;
+	if (walk->len_have == 0) {
+		walk->len_size = c & 0x80 ? 4 : 1;
+		walk->len_value = c & 0x7f;
 	} else
-		walk.len_value = walk.len_value << 8 | c;
-	walk.pair_head++;
-	if (++walk.len_have < walk.len_size)
+		walk->len_value = walk->len_value << 8 | c;
+	walk->pair_head++;
+	if (++walk->len_have < walk->len_size)
 		return 0;
-	walk.len_have = 0;
-	if (walk.len_field == 0) {
-		walk.name_len = walk.len_value;
-		walk.len_field = 1;
+	walk->len_have = 0;
+	if (walk->len_field == 0) {
+		walk->name_len = walk->len_value;
+		walk->len_field = 1;
 		return 0;
 	}
-	walk.len_field = 0;
-	declared = walk.pair_head + walk.name_len + walk.len_value;
-	walk.pair_head = 0;
-	if (walk.params_bytes + declared > RECORD_MAX_PARAMS_BYTES ||
-	    walk.params + 1 > RECORD_MAX_PARAMS) {
+	walk->len_field = 0;
+	declared = walk->pair_head + walk->name_len + walk->len_value;
+	walk->pair_head = 0;
+	if (walk->params_bytes + declared > RECORD_MAX_PARAMS_BYTES ||
+	    walk->params + 1 > RECORD_MAX_PARAMS) {
 		record_refuse(declared);
 		return -1;
 	}
-	walk.params_bytes += declared;
-	walk.params++;
-	walk.pair_left = walk.name_len + walk.len_value;
+	walk->params_bytes += declared;
+	walk->params++;
+	walk->pair_left = walk->name_len + walk->len_value;
 	return 0;
 }
 
@@ -188,28 +214,28 @@ record_length_byte(unsigned char c)
 static void
 record_begin(void)
 {
-	const unsigned char	*h = walk.header;
+	const unsigned char	*h = walk->header;
 	int			 type = h[1];
 
-	walk.left = (size_t)h[4] << 8 | h[5];
-	walk.part = walk.left > 0 ? PART_CONTENT : PART_PADDING;
+	walk->left = (size_t)h[4] << 8 | h[5];
+	walk->part = walk->left > 0 ? PART_CONTENT : PART_PADDING;
 	if (type == FCGI_BEGIN_REQUEST) {
-		walk.request_id = h[2] << 8 | h[3];
-		walk.params_bytes = 0;
-		walk.params = 0;
-		walk.pair_left = 0;
-		walk.len_field = 0;
-		walk.len_have = 0;
-		walk.pair_head = 0;
+		walk->request_id = h[2] << 8 | h[3];
+		walk->params_bytes = 0;
+		walk->params = 0;
+		walk->pair_left = 0;
+		walk->len_field = 0;
+		walk->len_have = 0;
+		walk->pair_head = 0;
 	}
-	if (walk.part == PART_PADDING) {
-		walk.left = h[6];
-		if (walk.left == 0)
-			walk.part = PART_HEADER;
+	if (walk->part == PART_PADDING) {
+		walk->left = h[6];
+		if (walk->left == 0)
+			walk->part = PART_HEADER;
 	}
 	/* The empty FCGI_STDIN record ends the request (and its padding). */
 	if (type == FCGI_STDIN && (h[4] | h[5]) == 0)
-		walk.request_done = 1;
+		walk->request_done = 1;
 }
 
 /*
@@ -226,33 +252,33 @@ record_walk(unsigned char *buf, size_t n, size_t *used)
 	*used = n;
 	while (in < n) {
 		/* The next record header belongs to the next request. */
-		if (walk.request_done && walk.part == PART_HEADER &&
-		    walk.have == 0) {
+		if (walk->request_done && walk->part == PART_HEADER &&
+		    walk->have == 0) {
 			*used = in;
 			return out;
 		}
-		switch (walk.part) {
+		switch (walk->part) {
 		case PART_HEADER:
-			walk.header[walk.have] = buf[in];
-			if (walk.have == 6) {
+			walk->header[walk->have] = buf[in];
+			if (walk->have == 6) {
 				/* Padding libfcgi would misread: none. */
-				walk.drop_padding = (walk.header[1] ==
-				    FCGI_BEGIN_REQUEST || (walk.header[1] ==
-				    FCGI_PARAMS && walk.header[4] == 0 &&
-				    walk.header[5] == 0)) &&
+				walk->drop_padding = (walk->header[1] ==
+				    FCGI_BEGIN_REQUEST || (walk->header[1] ==
+				    FCGI_PARAMS && walk->header[4] == 0 &&
+				    walk->header[5] == 0)) &&
 				    buf[in] != 0;
-				if (walk.drop_padding)
+				if (walk->drop_padding)
 					buf[in] = 0;
 			}
 			buf[out++] = buf[in++];
-			if (++walk.have == FCGI_HEADER_LEN) {
-				walk.have = 0;
+			if (++walk->have == FCGI_HEADER_LEN) {
+				walk->have = 0;
 				record_begin();
 			}
 			break;
 		case PART_CONTENT:
-			if (walk.header[1] == FCGI_PARAMS &&
-			    walk.pair_left == 0) {
+			if (walk->header[1] == FCGI_PARAMS &&
+			    walk->pair_left == 0) {
 				if (record_length_byte(buf[in]) == -1) {
 					*used = n;
 					return out;
@@ -260,33 +286,33 @@ record_walk(unsigned char *buf, size_t n, size_t *used)
 				buf[out++] = buf[in++];
 				take = 1;
 			} else {
-				take = n - in < walk.left ? n - in : walk.left;
-				if (walk.header[1] == FCGI_PARAMS &&
-				    take > walk.pair_left)
-					take = (size_t)walk.pair_left;
-				if (walk.header[1] == FCGI_PARAMS)
-					walk.pair_left -= take;
+				take = n - in < walk->left ? n - in : walk->left;
+				if (walk->header[1] == FCGI_PARAMS &&
+				    take > walk->pair_left)
+					take = (size_t)walk->pair_left;
+				if (walk->header[1] == FCGI_PARAMS)
+					walk->pair_left -= take;
 				if (out != in)
 					memmove(buf + out, buf + in, take);
 				in += take;
 				out += take;
 			}
-			if ((walk.left -= take) == 0) {
-				walk.left = walk.header[6];
-				walk.part = walk.left > 0 ? PART_PADDING :
+			if ((walk->left -= take) == 0) {
+				walk->left = walk->header[6];
+				walk->part = walk->left > 0 ? PART_PADDING :
 				    PART_HEADER;
 			}
 			break;
 		case PART_PADDING:
-			take = n - in < walk.left ? n - in : walk.left;
-			if (!walk.drop_padding) {
+			take = n - in < walk->left ? n - in : walk->left;
+			if (!walk->drop_padding) {
 				if (out != in)
 					memmove(buf + out, buf + in, take);
 				out += take;
 			}
 			in += take;
-			if ((walk.left -= take) == 0)
-				walk.part = PART_HEADER;
+			if ((walk->left -= take) == 0)
+				walk->part = PART_HEADER;
 			break;
 		}
 	}
@@ -309,30 +335,30 @@ record_read(int fd, void *buf, size_t len)
 	size_t		 kept, used;
 	int		 from_ahead;
 
-	if (fd != walk.fd)
+	if (fd != walk->fd)
 		return read(fd, buf, len);
 	/* libfcgi reads again: for the next request. */
-	walk.request_done = 0;
+	walk->request_done = 0;
 	for (;;) {
-		if (walk.refused) {
+		if (walk->refused) {
 			errno = E2BIG;
 			return -1;
 		}
-		if ((from_ahead = walk.ahead_len > 0)) {
-			n = (ssize_t)(len < walk.ahead_len ? len :
-			    walk.ahead_len);
-			memcpy(b, walk.ahead + walk.ahead_off, (size_t)n);
+		if ((from_ahead = walk->ahead_len > 0)) {
+			n = (ssize_t)(len < walk->ahead_len ? len :
+			    walk->ahead_len);
+			memcpy(b, walk->ahead + walk->ahead_off, (size_t)n);
 		} else if ((n = read(fd, buf, len)) <= 0)
 			return n;
 		kept = record_walk(b, (size_t)n, &used);
 		if (from_ahead) {
-			walk.ahead_off += used;
-			walk.ahead_len -= used;
+			walk->ahead_off += used;
+			walk->ahead_len -= used;
 		} else if (used < (size_t)n) {
 			/* Read from the socket, so ahead was empty. */
-			walk.ahead_off = 0;
-			walk.ahead_len = (size_t)n - used;
-			memcpy(walk.ahead, b + used, walk.ahead_len);
+			walk->ahead_off = 0;
+			walk->ahead_len = (size_t)n - used;
+			memcpy(walk->ahead, b + used, walk->ahead_len);
 		}
 		if (kept > 0)
 			return (ssize_t)kept;

@@ -14,7 +14,9 @@
 /* libfcgi's reader size (NewReader(..., 8192, 0) in FCGX_Accept_r). */
 #define RECORD_READ_BYTES	8192
 
-void	record_reset(int);
+void	record_init(int);
+void	record_reset(int, int);
+void	record_use(int);
 int	record_pending(int);
 ssize_t	record_read(int, void *, size_t);
 

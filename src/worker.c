@@ -27,9 +27,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#ifdef HAVE_SYS_EPOLL_H
 #include <sys/epoll.h>
-#endif
 
 #include <errno.h>
 #include <limits.h>
@@ -45,6 +43,7 @@
 
 #include "accept.h"
 #include "clock.h"
+#include "conns.h"
 #include "log.h"
 #include "policy.h"
 #include "prefork.h"
@@ -54,8 +53,10 @@
 #include "arena.h"
 #include "record.h"
 #else
-#define record_reset(fd)	do { } while (0)
-#define record_pending(fd)	0
+#define record_init(n)		do { } while (0)
+#define record_reset(slot, fd)	do { } while (0)
+#define record_use(slot)	do { } while (0)
+#define record_pending(slot)	0
 #define arena_arm()	do { } while (0)
 #define arena_rewind()	do { } while (0)
 #define arena_asked(p)	((size_t)0)
@@ -108,7 +109,8 @@ struct worker_context {
 	}			 closing;
 	int			 delivered;	/* the response reached nginx */
 	long			 served;	/* requests, for -r */
-	int			 kept;		/* ipcFd carried a request */
+	int			 slot;		/* conns.c slot in service, or -1 */
+	int			 pending;	/* slot with a pipelined request */
 	size_t			 usual;		/* worker_trim: typical use */
 	size_t			 touched;	/* of the buffer, since a trim */
 	struct accept_config	 accept;
@@ -116,7 +118,8 @@ struct worker_context {
 
 static struct worker_context	 ctx;
 
-static int	worker_request(void);
+static int	worker_request(int);
+static int	worker_request_on_fd(void);
 static volatile sig_atomic_t	 worker_stop, worker_draining;
 
 static const char	 worker_type_line[] =
@@ -170,47 +173,23 @@ worker_signals(void)
 		sigdelset(&ctx.wait_mask, stops[i]);
 }
 
-/* One wait instance per child, so only one child wakes per connection. */
+/*
+ * The wait set: the listening socket, shared with the other children
+ * (EPOLLEXCLUSIVE: one of them wakes per connection), and this child's
+ * kept connections (conns.c).
+ */
 static void
 worker_wait_init(int listen_fd)
 {
-	ctx.wait_fd = -1;
-#if defined(HAVE_EPOLL_PWAIT) && defined(EPOLLEXCLUSIVE)
-	{
-		struct epoll_event	 ev;
+	struct epoll_event	 ev;
 
-		if ((ctx.wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1)
-			fatal("epoll_create1");
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-		if (epoll_ctl(ctx.wait_fd, EPOLL_CTL_ADD, listen_fd, &ev) == -1)
-			fatal("epoll_ctl");
-	}
-#else
-	(void)listen_fd;
-#endif
-}
-
-/*
- * Sleep until fd is readable or a stop signal arrives.  This is the only
- * place the stop signals are unblocked.  Returns -1 when interrupted.
- */
-static int
-worker_wait(int fd)
-{
-	struct pollfd	 pfd;
-
-#if defined(HAVE_EPOLL_PWAIT) && defined(EPOLLEXCLUSIVE)
-	if (fd == ctx.cfg->listen_fd) {
-		struct epoll_event	 ev;
-
-		return epoll_pwait(ctx.wait_fd, &ev, 1, -1, &ctx.wait_mask) ==
-		    1 ? 0 : -1;
-	}
-#endif
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	return ppoll(&pfd, 1, NULL, &ctx.wait_mask) == 1 ? 0 : -1;
+	if ((ctx.wait_fd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.u32 = CONNS_LISTENER;
+	if (epoll_ctl(ctx.wait_fd, EPOLL_CTL_ADD, listen_fd, &ev) == -1)
+		fatal("epoll_ctl");
 }
 
 /* Write v in decimal so that it ends just before end; return its start. */
@@ -648,27 +627,41 @@ worker_let_signals_in(void)
 }
 
 /*
- * The next connection to read a request from: the one nginx keeps open
- * (fastcgi_keep_conn on), or a new one from the listening socket.  Sets
- * request.ipcFd; returns -1 when there is none (a stop signal, another
- * child took it, the peer was refused).
+ * The next connection with a request to serve, as a slot (conns.c), or -1
+ * when there is none yet (a stop signal, a timeout, another child was
+ * faster, the peer was refused).  One wait on the whole set, one event at
+ * a time: epoll hands out ready connections in turn, so one that always
+ * has the next request ready cannot keep the others waiting.  A new
+ * connection is served at once: nginx sends its request right after
+ * connecting, and the wait set only grows by connections nginx keeps.
  */
 static int
 worker_connection(void)
 {
-	FCGX_Request	*r = &ctx.request;
-	int		 fd;
+	struct epoll_event	 ev;
+	int			 n, fd, slot, timeout = conns_expire();
 
-	if (r->ipcFd >= 0) {
-		if (!ctx.kept) {
-			accept_kept(r->ipcFd);
-			ctx.kept = 1;
-		}
-		/* A pipelined request may already be here (record.c). */
-		return record_pending(r->ipcFd) ? 0 : worker_wait(r->ipcFd);
-	}
-	if (worker_wait(ctx.cfg->listen_fd) == -1)
+	/* A pipelined request is ready: look at the others first, briefly. */
+	if (ctx.pending >= 0)
+		timeout = 0;
+	/* The one place the stop signals are let in (see the top). */
+	if ((n = epoll_pwait(ctx.wait_fd, &ev, 1, timeout, &ctx.wait_mask)) ==
+	    -1)
 		return -1;
+	if (n == 0) {
+		if ((slot = ctx.pending) >= 0) {
+			ctx.pending = -1;
+			return slot;
+		}
+		return -1;
+	}
+	if (ev.data.u32 != CONNS_LISTENER) {
+		slot = (int)ev.data.u32;
+		if (slot == ctx.pending)
+			ctx.pending = -1;
+		conns_take(slot);
+		return slot;
+	}
 	if ((fd = accept_next()) == ACCEPT_NONE) {
 		/*
 		 * Readable, yet nothing to accept: another child was faster,
@@ -681,12 +674,13 @@ worker_connection(void)
 	}
 	if (fd < 0)
 		return -1;
-	r->ipcFd = fd;
-	record_reset(fd);
-	ctx.kept = 0;
-	/* Read this connection instead of accepting; see the top. */
-	r->keepConnection = 1;
-	return 0;
+	if ((slot = conns_add(fd)) == -1) {
+		/* Cannot happen: a slot is always free for one in service. */
+		close(fd);
+		return -1;
+	}
+	record_reset(slot, fd);
+	return slot;
 }
 
 /*
@@ -697,9 +691,10 @@ worker_connection(void)
  *
  * The system calls of a request, and why each is there
  * (tests/bench/syscalls.sh counts them):
- * - epoll_pwait (ppoll on a kept connection): the idle wait, the one place
- *   the stop signals are let in; see the top of this file.
+ * - epoll_pwait: the idle wait on the listener and the kept connections,
+ *   the one place the stop signals are let in; see the top of this file.
  * - accept4 (accept.c); not on a kept connection.  No libfcgi keeper poll.
+ * - epoll_ctl, once per connection nginx keeps (conns.c).
  * - setsockopt for the read timeout of a unix connection (accept.c); a
  *   TCP connection inherits its timeouts from the listener.
  * - read: libfcgi's reader, 8 KiB at a time.  Its size is fixed in
@@ -715,19 +710,53 @@ worker_connection(void)
 int
 worker_once(void)
 {
+	int	 slot;
+
 	/* libfcgi holds no request memory here; start afresh. */
 	arena_rewind();
-	if (worker_connection() == -1)
+	if ((slot = worker_connection()) == -1)
 		return 0;
-	return worker_request();
+	return worker_request(slot);
 }
 
 /*
- * Read, serve and finish one request on the connection in request.ipcFd.
- * Returns 1 if a request was served, 0 if the connection gave none.
+ * Read, serve and finish one request on the connection of slot, then keep
+ * the connection if the web server asked for that, or forget it.  Returns
+ * 1 if a request was served, 0 if the connection gave none.
  */
 static int
-worker_request(void)
+worker_request(int slot)
+{
+	FCGX_Request	*r = &ctx.request;
+	int		 served;
+
+	/* Read this connection instead of accepting; see the top. */
+	r->ipcFd = conns_fd(slot);
+	r->keepConnection = 1;
+	record_use(slot);
+	served = worker_request_on_fd();
+	if (r->ipcFd < 0) {
+		/* libfcgi closed it. */
+		conns_forget(slot);
+		return served;
+	}
+	switch (conns_keep(slot)) {
+	case CONNS_KEPT_NEW:
+		accept_kept(r->ipcFd);
+		/* FALLTHROUGH */
+	case CONNS_KEPT:
+		if (record_pending(slot))
+			ctx.pending = slot;
+		break;
+	}
+	/* The request holds no connection between requests. */
+	r->ipcFd = -1;
+	return served;
+}
+
+/* Serve one request on request.ipcFd; see worker_request. */
+static int
+worker_request_on_fd(void)
 {
 	FCGX_Request	*r = &ctx.request;
 	long long	 start_ms = 0;
@@ -808,6 +837,9 @@ worker_init(const struct worker_config *cfg)
 	ctx.accept.io_timeout_sec = cfg->io_timeout_sec;
 	accept_init(&ctx.accept);
 	worker_wait_init(cfg->listen_fd);
+	ctx.pending = -1;
+	conns_init(cfg->max_conns, cfg->idle_timeout_sec, ctx.wait_fd);
+	record_init(cfg->max_conns + 1);
 
 	/* mmap, not malloc: the body buffer never touches the heap. */
 	ctx.body_cap = upper_capacity(cfg->max_body);
@@ -828,24 +860,19 @@ worker_init(const struct worker_config *cfg)
 static void
 worker_drain(void)
 {
-	FCGX_Request	*r = &ctx.request;
 	long long	 end = clock_now_ms() + ctx.cfg->drain_ms;
-	int		 fd;
+	int		 fd, slot;
 
+	conns_close_all();
 	while (clock_now_ms() < end) {
-		if (r->ipcFd >= 0) {
-			close(r->ipcFd);
-			r->ipcFd = -1;
-		}
 		if ((fd = accept_next()) == ACCEPT_NONE)
 			break;
-		if (fd < 0)
+		if (fd < 0 || (slot = conns_add(fd)) == -1)
 			continue;
 		arena_rewind();
-		r->ipcFd = fd;
-		record_reset(fd);
-		r->keepConnection = 1;
-		worker_request();
+		record_reset(slot, fd);
+		worker_request(slot);
+		conns_close_all();
 	}
 }
 
@@ -868,8 +895,7 @@ worker_main(void *arg)
 		ctx.served += worker_once();
 	if (worker_draining)
 		worker_drain();
-	/* A connection nginx kept open would otherwise wait for its timeout. */
-	if (ctx.request.ipcFd >= 0)
-		close(ctx.request.ipcFd);
+	/* Kept connections would otherwise wait for nginx's timeout. */
+	conns_close_all();
 	_exit(0);
 }

@@ -17,6 +17,8 @@ struct worker_config {
 	long	 max_requests;	/* -r: exit after this many; 0: never */
 	void	(*ready)(void);	/* called once the context is built */
 	long long drain_ms;	/* on the pool's stop, serve the queue this long */
+	int	 max_conns;	/* --max-conns: kept connections at most */
+	int	 idle_timeout_sec; /* --idle-timeout; 0: none */
 };
 
 void	worker_preinit(void);

@@ -179,8 +179,8 @@ deploy_server_conf() {
 	    -e "s|unix:/run/upcase-fcgi/upcase-fcgi.sock|unix:$1|" \
 	    "$top_srcdir/deploy/nginx/upcase-fcgi.conf" >"$tmp/server.conf"
 	grep -q "listen $HTTP_LISTEN;" "$tmp/server.conf" &&
-	    grep -q "fastcgi_pass unix:$1;" "$tmp/server.conf" ||
-	    fail "deploy/nginx/upcase-fcgi.conf no longer has the expected listen/fastcgi_pass lines"
+	    grep -q "server unix:$1;" "$tmp/server.conf" ||
+	    fail "deploy/nginx/upcase-fcgi.conf no longer has the expected listen/upstream server lines"
 }
 
 # http [CURL-ARGS...]: a request to the test nginx; body to stdout.

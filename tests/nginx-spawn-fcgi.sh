@@ -15,8 +15,8 @@ script="$top_srcdir/deploy/spawn-fcgi/upcase-fcgi.sh"
 conf="$top_srcdir/deploy/nginx/upcase-fcgi.conf"
 default() { sed -n "s/^: \"\\\${$1=\(.*\)}\"\$/\1/p" "$script"; }
 [ -n "$(default UPCASE_FCGI_SOCKET)" ] || fail "no default socket in $script"
-grep -q "fastcgi_pass unix:$(default UPCASE_FCGI_SOCKET);" "$conf" ||
-    fail "deploy script socket $(default UPCASE_FCGI_SOCKET) is not nginx's fastcgi_pass"
+grep -q "server unix:$(default UPCASE_FCGI_SOCKET);" "$conf" ||
+    fail "deploy script socket $(default UPCASE_FCGI_SOCKET) is not nginx's upstream server"
 [ "$(default UPCASE_FCGI_MAX_BODY | tr 'M' 'm')" = \
     "$(sed -n 's/^[[:space:]]*client_max_body_size \(.*\);$/\1/p' "$conf")" ] ||
     fail "deploy script -m $(default UPCASE_FCGI_MAX_BODY) differs from nginx's client_max_body_size"
