@@ -49,6 +49,7 @@ mkdir -p "$work/build"
 "$CLANG" $flags -fsanitize=fuzzer -I"$work/build" -I"$top_srcdir/src" \
     -o "$work/fuzz_request" "$here/request/fuzz_request.c" \
     "$top_srcdir/src/worker.c" "$top_srcdir/src/accept.c" \
+    "$top_srcdir/src/conns.c" \
     "$work/build/src/libupcase.a" \
     -Wl,-Bstatic -lfcgi -Wl,-Bdynamic -lpthread
 
