@@ -320,7 +320,7 @@ say "Ctrl-C"
 step_begin
 pgid=$(awk '{ print $5 }' "/proc/$serve_pid/stat" 2>/dev/null)
 if [ -n "$pgid" ] && [ "$pgid" -gt 1 ]; then
-	kill -INT -- "-$pgid"
+	kill -INT -"$pgid"
 else
 	failure "./quickstart serve is gone before Ctrl-C"
 fi
