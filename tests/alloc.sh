@@ -93,6 +93,10 @@ wait_until 10 is_socket "$tmp/plain.sock" || {
 	cat "$tmp/plain.log" >&2; fail "plain responder did not bind"; }
 
 cat >"$tmp/server.conf" <<EOF
+upstream upcase_kept {
+	server unix:$tmp/upcase.sock;
+	keepalive 8;
+}
 server {
 	listen unix:$HTTP_SOCKET;
 	client_max_body_size 1m;
@@ -107,6 +111,11 @@ server {
 	location /tcp/ {
 		include $params;
 		fastcgi_pass 127.0.0.1:$tcp_port;
+	}
+	location /kept/ {
+		include $params;
+		fastcgi_pass upcase_kept;
+		fastcgi_keep_conn on;
 	}
 }
 EOF
@@ -150,6 +159,7 @@ batch() {
 		want=$upper
 		[ "$1" = plain ] && want=$body
 		[ "$1" = tcp-refusing ] && want=$upper
+		[ "$1" = kept ] && want=$upper
 		n=$(grep -cxF "$want" "$tmp/out")
 		[ "$n" = "$3" ] || fail "$1 post: $n of $3 bodies as expected"
 	fi
@@ -207,6 +217,19 @@ for kind in post get; do
 done
 pass "upcase-fcgi made 0 heap calls in $POSTS POSTs and $GETS GETs with extra headers"
 
+# Upstream keep-alive: requests on kept connections, served from the
+# children's wait sets (conns.c), counted on the same worker.
+batch kept post "$WARMUP"
+before=$(settle "$tmp/upcase.mcount")
+batch kept post "$POSTS"
+after=$(settle "$tmp/upcase.mcount")
+calls=$(echo "$before $after" | awk '{ t = 0; for (i = 1; i <= 5; i++) t += $(i + 6) - $i; print t }')
+[ "$calls" -eq 0 ] || fail "upcase-fcgi with upstream keep-alive: $calls heap calls in $POSTS POSTs; want 0"
+# shellcheck disable=SC2046
+[ "$(open_fds $(children_of "$worker_pid"))" -gt "$((CHILDREN * 6))" ] ||
+    fail "keep-alive: the children hold no kept connections; nothing was measured"
+pass "upcase-fcgi with upstream keep-alive: 0 heap calls in $POSTS POSTs on kept connections"
+
 # TCP, allowlist, recycling: warm up, then count a measured batch during
 # which peers not on the list (127.0.0.2) keep connecting.
 batch tcp post "$WARMUP"
@@ -242,16 +265,17 @@ pass "TCP worker with -A and -r 50: 0 heap calls in $POSTS POSTs, 100 refused pe
 # must not name the allocator at all.  (The arena only receives libfcgi's
 # calls: any allocation of ours on the measured path is counted above.)
 objs=$(ls "$top_builddir"/src/*worker.o "$top_builddir"/src/*upper.o \
-    "$top_builddir"/src/*policy.o 2>/dev/null)
-[ "$(echo "$objs" | wc -w)" -ge 3 ] ||
-    fail "objects of worker.c, upper.c and policy.c not found in $top_builddir/src"
+    "$top_builddir"/src/*policy.o "$top_builddir"/src/*accept.o \
+    "$top_builddir"/src/*conns.o "$top_builddir"/src/*record.o 2>/dev/null)
+[ "$(echo "$objs" | wc -w)" -ge 6 ] ||
+    fail "objects of worker.c, upper.c, policy.c, accept.c, conns.c and record.c not found in $top_builddir/src"
 for o in $objs; do
 	bad=$(nm -u "$o" | awk '{ print $NF }' | grep -E \
 	    '^(malloc|calloc|realloc|reallocarray|free|posix_memalign|aligned_alloc|memalign|valloc|pvalloc)$' |
 	    tr '\n' ' ')
 	[ -z "$bad" ] || fail "$(basename "$o") calls $bad: the per-request code must not allocate"
 done
-pass "worker.c, upper.c and policy.c name no allocator function"
+pass "worker.c, upper.c, policy.c, accept.c, conns.c and record.c name no allocator function"
 
 # The arena's high-water mark, when gdb can attach (best effort).
 if command -v gdb >/dev/null 2>&1; then
