@@ -43,6 +43,7 @@
 
 #include <fastcgi.h>
 
+#include "fcgi_header.h"
 #include "log.h"
 #include "record.h"
 
@@ -122,19 +123,6 @@ record_pending(int slot)
 	return walks[slot].ahead_len > 0;
 }
 
-static void
-record_header(FCGI_Header *h, int type, int request_id, size_t len)
-{
-	h->version = FCGI_VERSION_1;
-	h->type = (unsigned char)type;
-	h->requestIdB1 = (unsigned char)(request_id >> 8);
-	h->requestIdB0 = (unsigned char)request_id;
-	h->contentLengthB1 = (unsigned char)(len >> 8);
-	h->contentLengthB0 = (unsigned char)len;
-	h->paddingLength = 0;
-	h->reserved = 0;
-}
-
 /*
  * The params are over their bound: answer 431 for the request (libfcgi
  * never gets to build a response for it), log why, and fail from now on.
@@ -142,27 +130,21 @@ record_header(FCGI_Header *h, int type, int request_id, size_t len)
 static void
 record_refuse(unsigned long long declared)
 {
-	FCGI_Header		 out, eof;
-	FCGI_EndRequestRecord	 end;
-	struct iovec		 iov[4];
+	FCGI_Header		 out;
+	struct fcgi_closing	 closing;
+	struct iovec		 iov[3];
 
-	record_header(&out, FCGI_STDOUT, walk->request_id,
+	fcgi_header_fill(&out, FCGI_STDOUT, walk->request_id,
 	    sizeof(record_431) - 1);
-	record_header(&eof, FCGI_STDOUT, walk->request_id, 0);
-	record_header(&end.header, FCGI_END_REQUEST, walk->request_id,
-	    sizeof(end.body));
-	memset(&end.body, 0, sizeof(end.body));
-	end.body.protocolStatus = FCGI_REQUEST_COMPLETE;
+	fcgi_closing_fill(&closing, walk->request_id);
 	iov[0].iov_base = &out;
 	iov[0].iov_len = sizeof(out);
 	iov[1].iov_base = (void *)(uintptr_t)record_431;
 	iov[1].iov_len = sizeof(record_431) - 1;
-	iov[2].iov_base = &eof;
-	iov[2].iov_len = sizeof(eof);
-	iov[3].iov_base = &end;
-	iov[3].iov_len = sizeof(end);
+	iov[2].iov_base = &closing;
+	iov[2].iov_len = sizeof(closing);
 	/* Small, on a connection with nothing written yet: one call. */
-	if (writev(walk->fd, iov, 4) == -1)
+	if (writev(walk->fd, iov, 3) == -1)
 		log_warn("answering 431");
 	log_warnx("request refused: params over %d bytes or %d pairs (a "
 	    "pair of %llu bytes after %llu bytes and %lu pairs); answered "

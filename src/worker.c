@@ -44,6 +44,7 @@
 #include "accept.h"
 #include "clock.h"
 #include "conns.h"
+#include "fcgi_header.h"
 #include "log.h"
 #include "policy.h"
 #include "prefork.h"
@@ -103,10 +104,7 @@ struct worker_context {
 	FCGI_Header		 rec[WORKER_DIRECT_RECORDS];
 	struct iovec		 iov[2 * WORKER_DIRECT_RECORDS + 2];
 	/* The closing records of a direct response: EOF and END_REQUEST. */
-	struct {
-		FCGI_Header		 eof;
-		FCGI_EndRequestRecord	 end;
-	}			 closing;
+	struct fcgi_closing	 closing;
 	int			 delivered;	/* the response reached nginx */
 	long			 served;	/* requests, for -r */
 	int			 slot;		/* conns.c slot in service, or -1 */
@@ -204,23 +202,6 @@ worker_decimal(char *end, size_t v)
 }
 
 /*
- * Fill in the header of a record of this type and clen content bytes and
- * no padding (FastCGI 1.0, section 3.3: padding is optional).
- */
-static void
-worker_record_header(FCGI_Header *h, int type, int request_id, size_t clen)
-{
-	h->version = FCGI_VERSION_1;
-	h->type = (unsigned char)type;
-	h->requestIdB1 = (unsigned char)((request_id >> 8) & 0xff);
-	h->requestIdB0 = (unsigned char)(request_id & 0xff);
-	h->contentLengthB1 = (unsigned char)((clen >> 8) & 0xff);
-	h->contentLengthB0 = (unsigned char)(clen & 0xff);
-	h->paddingLength = 0;
-	h->reserved = 0;
-}
-
-/*
  * Write all of iov[0..n) on fd; iov is consumed.  sendmsg with
  * MSG_DONTWAIT moves what the socket buffer takes; when it is full, poll
  * waits for room for up to --io-timeout seconds, so a peer that reads
@@ -301,7 +282,7 @@ worker_direct(size_t hlen, const unsigned char *body, size_t len)
 			clen = left < WORKER_RECORD_BYTES ? left :
 			    WORKER_RECORD_BYTES;
 			left -= clen;
-			worker_record_header(&ctx.rec[i], FCGI_STDOUT,
+			fcgi_header_fill(&ctx.rec[i], FCGI_STDOUT,
 			    r->requestId, clen);
 			ctx.iov[n].iov_base = &ctx.rec[i];
 			ctx.iov[n++].iov_len = FCGI_HEADER_LEN;
@@ -325,21 +306,6 @@ worker_direct(size_t hlen, const unsigned char *body, size_t len)
 			return -1;
 	}
 	return 0;
-}
-
-/*
- * Fill in the records that end a request as libfcgi's FCGX_FClose would
- * write them (WriteCloseRecords): an empty FCGI_STDOUT, then
- * FCGI_END_REQUEST with application status 0, "request complete".
- */
-static void
-worker_closing_records(int request_id)
-{
-	worker_record_header(&ctx.closing.eof, FCGI_STDOUT, request_id, 0);
-	worker_record_header(&ctx.closing.end.header, FCGI_END_REQUEST,
-	    request_id, sizeof(ctx.closing.end.body));
-	memset(&ctx.closing.end.body, 0, sizeof(ctx.closing.end.body));
-	ctx.closing.end.body.protocolStatus = FCGI_REQUEST_COMPLETE;
 }
 
 /*
@@ -378,7 +344,7 @@ worker_respond(const char *status_line, const unsigned char *body, size_t len)
 		if (len > 0)
 			FCGX_PutStr((const char *)body, (int)len, r->out);
 	} else {
-		worker_closing_records(r->requestId);
+		fcgi_closing_fill(&ctx.closing, r->requestId);
 		if (worker_direct(slen, body, len) == -1) {
 			err = errno;
 			/*
