@@ -327,3 +327,175 @@ stop_worker() {
 	kill -TERM "$worker_pid"
 	wait "$worker_pid" || fail "worker $worker_pid did not exit 0: $(cat "$tmp/worker.log")"
 }
+
+# --- a bounded wrk load through nginx (lifecycle-load.sh, keepalive-load.sh)
+# gone PID: no such process any more (a zombie nobody reaped yet counts).
+gone() {
+	case $(ps -o stat= -p "$1") in
+	''|Z*)	return 0 ;;
+	esac
+	return 1
+}
+all_gone() { for _p; do gone "$_p" || return 1; done; }
+# alive PID: the process is still there (and not a zombie).
+alive() { ! gone "$1"; }
+# disjoint "A B ..." "C D ...": no PID in both lists.
+disjoint() {
+	for _a in $1; do
+		for _b in $2; do [ "$_a" != "$_b" ] || return 1; done
+	done
+}
+# same_set "A B ..." "C D ...": the same PIDs, in any order.
+same_set() {
+	# shellcheck disable=SC2086 # split the lists into PIDs
+	[ "$(printf '%s\n' $1 | sort)" = "$(printf '%s\n' $2 | sort)" ]
+}
+# lines FILE: how many lines FILE has now (0 if it is not there yet).
+lines() { if [ -e "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+# since FILE MARK: the lines of FILE after the first MARK.
+since() { tail -n +"$(($2 + 1))" "$1"; }
+
+# start_nginx_tcp RENDER-COMMAND...: start_nginx on 127.0.0.1 and a free
+# port, $http_port.  Before each try HTTP_LISTEN is set to that address
+# and RENDER-COMMAND writes $tmp/server.conf for it (render_nginx_conf
+# must have included that file already).  A port taken between free_port
+# and nginx's bind is retried with another.
+start_nginx_tcp() {
+	for _try in 1 2 3 4 5; do
+		http_port=$(free_port)
+		HTTP_LISTEN="127.0.0.1:$http_port"
+		"$@"
+		_nginx=$NGINX
+		(unset NGINX; exec "$_nginx" -p "$tmp/nginx" -c "$tmp/nginx.conf" \
+			-e "$tmp/nginx/error.log") >"$tmp/nginx/stdout.log" 2>&1 &
+		nginx_pid=$!
+		track_pid "$nginx_pid"
+		wait_until 10 nginx_listening && return 0
+		grep -q 'in use' "$tmp/nginx/error.log" "$tmp/nginx/stdout.log" ||
+		    { cat "$tmp/nginx/error.log" >&2; fail "nginx did not start"; }
+		kill -TERM "$nginx_pid" 2>/dev/null
+		wait_until 10 gone "$nginx_pid"
+	done
+	fail "nginx: no free port after 5 tries"
+}
+
+# load_script BODY: write $tmp/load.lua, wrk's script for load_start: it
+# POSTs BODY and checks each response in wrk's thread; done() prints one
+# line with every count.  wrk counts only statuses >= 400 as errors, so
+# any status but 200 is counted here too.  BODY: no " or \.
+load_script() {
+	cat >"$tmp/load.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "$1"
+wrk.headers["Content-Type"] = "text/plain"
+local expect = "$(printf %s "$1" | tr '[:lower:]' '[:upper:]')"
+bad_status = 0
+wrong_body = 0
+local threads = {}
+
+function setup(thread)
+	table.insert(threads, thread)
+end
+
+function response(status, headers, body)
+	if status ~= 200 then
+		bad_status = bad_status + 1
+	elseif body ~= expect then
+		wrong_body = wrong_body + 1
+	end
+end
+
+function done(summary, latency, requests)
+	local bad, wrong = 0, 0
+	for _, t in ipairs(threads) do
+		bad = bad + t:get("bad_status")
+		wrong = wrong + t:get("wrong_body")
+	end
+	local e = summary.errors
+	io.write(string.format("LOAD requests=%d duration_us=%d non2xx=%d " ..
+	    "connect=%d read=%d write=%d timeout=%d bad_status=%d " ..
+	    "wrong_body=%d\n", summary.requests, summary.duration, e.status,
+	    e.connect, e.read, e.write, e.timeout, bad, wrong))
+end
+LUA
+}
+
+# load_start NAME SECONDS PATH: wrk -t1 -c8 with $tmp/load.lua against
+# nginx's PATH on $http_port in the background for SECONDS; output in
+# $tmp/NAME.wrk (NAME: letters, digits and _).  Sets load_pid; marks
+# nginx's error.log so that load_check sees only this scenario's lines.
+load_start() {
+	eval "mark_$1=$(lines "$tmp/nginx/error.log")"
+	timeout $(($2 + 30)) "$WRK" -t1 -c8 -d "${2}s" --timeout 5s \
+	    -s "$tmp/load.lua" "http://127.0.0.1:$http_port$3" \
+	    >"$tmp/$1.wrk" 2>&1 &
+	load_pid=$!
+	track_pid "$load_pid"
+	# (wrk's own output is buffered until it ends: look at its sockets.)
+	wait_until 10 wrk_connected ||
+	    fail "$1: wrk did not connect: $(cat "$tmp/$1.wrk")"
+}
+wrk_connected() {
+	[ -n "$(ss -Htn state established "dport = :$http_port")" ]
+}
+# loading: the load of load_start still runs.  No fork (a SIGHUP loop
+# calls it every 100 ms): the state field of /proc/PID/stat, read by the
+# shell itself; Z is a load that has ended.
+loading() {
+	read -r _lp _lc _ls _lrest 2>/dev/null <"/proc/$load_pid/stat" &&
+	    [ "$_ls" != Z ]
+}
+
+# load_check NAME: wait for the load of load_start; assert that no request
+# failed (no non-2xx, no other non-200, no wrong body, no socket error)
+# and that more than $MIN_REQUESTS were served; append the figures to
+# $tmp/figures.  nginx's error.log must have no upstream error in the
+# meantime, except the lines that match LOAD_RETRY_RE (an extended regular
+# expression; unset: none) at [error] level: those are counted as retries
+# and reported, and any request they failed shows up as failed above.
+load_check() {
+	wait_until 60 gone "$load_pid" || fail "$1: wrk did not finish"
+	wait "$load_pid" || fail "$1: wrk failed: $(cat "$tmp/$1.wrk")"
+	_line=$(grep '^LOAD ' "$tmp/$1.wrk") ||
+	    fail "$1: no summary from wrk: $(cat "$tmp/$1.wrk")"
+	for _kv in ${_line#LOAD }; do
+		case ${_kv%%=*} in
+		requests|duration_us|non2xx|connect|read|write|timeout|bad_status|wrong_body)
+			eval "_${_kv%%=*}=${_kv#*=}" ;;
+		esac
+	done
+	# shellcheck disable=SC2154 # _connect ... are set by the eval above
+	_sockerr=$((_connect + _read + _write + _timeout))
+	_failed=$((_bad_status + _wrong_body + _sockerr))
+	_rps=$(awk -v n="$_requests" -v us="$_duration_us" \
+	    'BEGIN { printf "%.0f", (us > 0 ? n / (us / 1e6) : 0) }')
+	_secs=$(awk -v us="$_duration_us" 'BEGIN { printf "%.1f", us / 1e6 }')
+	eval "_mark=\$mark_$1"
+	since "$tmp/nginx/error.log" "$_mark" |
+	    grep -E '\[(warn|error|crit|alert|emerg)\]|upstream (prematurely|timed out|sent)|connect\(\) failed|no live upstreams' \
+	    >"$tmp/$1.nginx-lines"
+	: >"$tmp/$1.nginx-retries"
+	if [ -n "${LOAD_RETRY_RE:-}" ]; then
+		grep -E "\[error\] .*($LOAD_RETRY_RE)" "$tmp/$1.nginx-lines" \
+		    >"$tmp/$1.nginx-retries"
+	fi
+	grep -vxF -f "$tmp/$1.nginx-retries" "$tmp/$1.nginx-lines" \
+	    >"$tmp/$1.nginx-errors"
+	_retries=$(wc -l <"$tmp/$1.nginx-retries")
+	printf '%-22s %8d requests in %4s s, %6d req/s; failed %d (non-2xx %d, other non-200 %d, wrong body %d, socket errors %d: connect %d read %d write %d timeout %d); nginx retry lines %d\n' \
+	    "$1" "$_requests" "$_secs" "$_rps" "$_failed" "$_non2xx" \
+	    "$((_bad_status - _non2xx))" "$_wrong_body" "$_sockerr" \
+	    "$_connect" "$_read" "$_write" "$_timeout" "$_retries" \
+	    >>"$tmp/figures"
+	tail -n 1 "$tmp/figures"
+	if [ -s "$tmp/$1.nginx-errors" ]; then
+		head -n 20 "$tmp/$1.nginx-errors" >&2
+		fail "$1: nginx logged $(wc -l <"$tmp/$1.nginx-errors") upstream errors (first ones above)"
+	fi
+	[ "$((_failed + _non2xx))" -eq 0 ] ||
+	    fail "$1: $_failed failed requests: $(cat "$tmp/$1.wrk")"
+	! grep -Eq 'Non-2xx|Socket errors' "$tmp/$1.wrk" ||
+	    fail "$1: wrk reports errors: $(cat "$tmp/$1.wrk")"
+	[ "$_requests" -gt "$MIN_REQUESTS" ] ||
+	    fail "$1: only $_requests requests in ${_secs} s (want > $MIN_REQUESTS)"
+}

@@ -25,32 +25,6 @@ BODY='lifecycle under load: the quick brown fox jumps over the lazy dog'
 EXPECT=$(printf %s "$BODY" | tr '[:lower:]' '[:upper:]')
 UPGRADE_CHILDREN=4
 
-# gone PID: no such process any more (a zombie nobody reaped yet counts).
-gone() {
-	case $(ps -o stat= -p "$1") in
-	''|Z*)	return 0 ;;
-	esac
-	return 1
-}
-all_gone() { for _p; do gone "$_p" || return 1; done; }
-# disjoint "A B ..." "C D ...": no PID in both lists.
-disjoint() {
-	for _a in $1; do
-		for _b in $2; do [ "$_a" != "$_b" ] || return 1; done
-	done
-}
-# same_set "A B ..." "C D ...": the same PIDs, in any order.
-same_set() {
-	# shellcheck disable=SC2086 # split the lists into PIDs
-	[ "$(printf '%s\n' $1 | sort)" = "$(printf '%s\n' $2 | sort)" ]
-}
-# lines FILE: how many lines FILE has now (0 if it is not there yet).
-lines() { if [ -e "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-# since FILE MARK: the lines of FILE after the first MARK.
-since() { tail -n +"$(($2 + 1))" "$1"; }
-# alive PID: the master is still there (and not a zombie).
-alive() { ! gone "$1"; }
-
 # start_tcp_worker NAME BINARY [OPTIONS...]: run BINARY in the foreground
 # on 127.0.0.1 and a free port; log in $tmp/NAME.log; wait until the master
 # has a child and the port listens.  Sets NAME_pid and NAME_port.  A port
@@ -76,109 +50,8 @@ start_tcp_worker() {
 	fail "$_name: the worker did not start on 127.0.0.1"
 }
 
-# The load: each response is checked in wrk's thread; done() prints one
-# line with every count.  wrk counts only statuses >= 400 as errors, so
-# any status but 200 is counted here too.
-cat >"$tmp/load.lua" <<LUA
-wrk.method = "POST"
-wrk.body = "$BODY"
-wrk.headers["Content-Type"] = "text/plain"
-local expect = "$EXPECT"
-bad_status = 0
-wrong_body = 0
-local threads = {}
-
-function setup(thread)
-	table.insert(threads, thread)
-end
-
-function response(status, headers, body)
-	if status ~= 200 then
-		bad_status = bad_status + 1
-	elseif body ~= expect then
-		wrong_body = wrong_body + 1
-	end
-end
-
-function done(summary, latency, requests)
-	local bad, wrong = 0, 0
-	for _, t in ipairs(threads) do
-		bad = bad + t:get("bad_status")
-		wrong = wrong + t:get("wrong_body")
-	end
-	local e = summary.errors
-	io.write(string.format("LOAD requests=%d duration_us=%d non2xx=%d " ..
-	    "connect=%d read=%d write=%d timeout=%d bad_status=%d " ..
-	    "wrong_body=%d\n", summary.requests, summary.duration, e.status,
-	    e.connect, e.read, e.write, e.timeout, bad, wrong))
-end
-LUA
-
-# load_start NAME SECONDS PATH: wrk against nginx's PATH in the background
-# for SECONDS; output in $tmp/NAME.wrk (NAME: letters, digits and _).
-# Sets load_pid; marks nginx's error.log so that load_check sees only this
-# scenario's lines.
-load_start() {
-	eval "mark_$1=$(lines "$tmp/nginx/error.log")"
-	timeout $(($2 + 30)) "$WRK" -t1 -c8 -d "${2}s" --timeout 5s \
-	    -s "$tmp/load.lua" "http://127.0.0.1:$http_port$3" \
-	    >"$tmp/$1.wrk" 2>&1 &
-	load_pid=$!
-	track_pid "$load_pid"
-	# (wrk's own output is buffered until it ends: look at its sockets.)
-	wait_until 10 wrk_connected ||
-	    fail "$1: wrk did not connect: $(cat "$tmp/$1.wrk")"
-}
-wrk_connected() {
-	[ -n "$(ss -Htn state established "dport = :$http_port")" ]
-}
-# loading: the load of load_start still runs.  No fork (the SIGHUP loop
-# calls it every 100 ms): the state field of /proc/PID/stat, read by the
-# shell itself; Z is a load that has ended.
-loading() {
-	read -r _lp _lc _ls _lrest 2>/dev/null <"/proc/$load_pid/stat" &&
-	    [ "$_ls" != Z ]
-}
-
-# load_check NAME: wait for the load of load_start; assert that no request
-# failed and enough were served; record the figures.
-load_check() {
-	wait_until 60 gone "$load_pid" || fail "$1: wrk did not finish"
-	wait "$load_pid" || fail "$1: wrk failed: $(cat "$tmp/$1.wrk")"
-	_line=$(grep '^LOAD ' "$tmp/$1.wrk") ||
-	    fail "$1: no summary from wrk: $(cat "$tmp/$1.wrk")"
-	for _kv in ${_line#LOAD }; do
-		case ${_kv%%=*} in
-		requests|duration_us|non2xx|connect|read|write|timeout|bad_status|wrong_body)
-			eval "_${_kv%%=*}=${_kv#*=}" ;;
-		esac
-	done
-	# shellcheck disable=SC2154 # _connect ... are set by the eval above
-	_sockerr=$((_connect + _read + _write + _timeout))
-	_failed=$((_bad_status + _wrong_body + _sockerr))
-	_rps=$(awk -v n="$_requests" -v us="$_duration_us" \
-	    'BEGIN { printf "%.0f", (us > 0 ? n / (us / 1e6) : 0) }')
-	_secs=$(awk -v us="$_duration_us" 'BEGIN { printf "%.1f", us / 1e6 }')
-	printf '%-22s %8d requests in %4s s, %6d req/s; failed %d (non-2xx %d, other non-200 %d, wrong body %d, socket errors %d: connect %d read %d write %d timeout %d)\n' \
-	    "$1" "$_requests" "$_secs" "$_rps" "$_failed" "$_non2xx" \
-	    "$((_bad_status - _non2xx))" "$_wrong_body" "$_sockerr" \
-	    "$_connect" "$_read" "$_write" "$_timeout" >>"$tmp/figures"
-	tail -n 1 "$tmp/figures"
-	eval "_mark=\$mark_$1"
-	since "$tmp/nginx/error.log" "$_mark" |
-	    grep -E '\[(warn|error|crit|alert|emerg)\]|upstream (prematurely|timed out|sent)|connect\(\) failed|no live upstreams' \
-	    >"$tmp/$1.nginx-errors"
-	if [ -s "$tmp/$1.nginx-errors" ]; then
-		head -n 20 "$tmp/$1.nginx-errors" >&2
-		fail "$1: nginx logged $(wc -l <"$tmp/$1.nginx-errors") upstream errors (first ones above)"
-	fi
-	[ "$((_failed + _non2xx))" -eq 0 ] ||
-	    fail "$1: $_failed failed requests: $(cat "$tmp/$1.wrk")"
-	! grep -Eq 'Non-2xx|Socket errors' "$tmp/$1.wrk" ||
-	    fail "$1: wrk reports errors: $(cat "$tmp/$1.wrk")"
-	[ "$_requests" -gt "$MIN_REQUESTS" ] ||
-	    fail "$1: only $_requests requests in ${_secs} s (want > $MIN_REQUESTS)"
-}
+# The load of load_start (lib.sh): POSTs of $BODY, each response checked.
+load_script "$BODY"
 
 # via_nginx PATH: one POST through nginx answered with its uppercase.
 via_nginx() {
@@ -213,25 +86,11 @@ server {
 NGINX
 cp "$tmp/server.conf" "$tmp/server.conf.in"
 render_nginx_conf "$tmp/server.conf"
-# start_nginx of lib.sh, retried with another port when the one free_port
-# found was taken before nginx could bind it.
-for try in 1 2 3 4 5; do
-	http_port=$(free_port)
-	# shellcheck disable=SC2034 # nginx_listening (lib.sh) reads it
-	HTTP_LISTEN="127.0.0.1:$http_port"
+# server_conf: the server block above for the port start_nginx_tcp found.
+server_conf() {
 	sed "s/@HTTP_PORT@/$http_port/" "$tmp/server.conf.in" >"$tmp/server.conf"
-	_nginx=$NGINX
-	(unset NGINX; exec "$_nginx" -p "$tmp/nginx" -c "$tmp/nginx.conf" \
-		-e "$tmp/nginx/error.log") >"$tmp/nginx/stdout.log" 2>&1 &
-	nginx_pid=$!
-	track_pid "$nginx_pid"
-	wait_until 10 nginx_listening && break
-	grep -q 'in use' "$tmp/nginx/error.log" "$tmp/nginx/stdout.log" ||
-	    { cat "$tmp/nginx/error.log" >&2; fail "nginx did not start"; }
-	kill -TERM "$nginx_pid" 2>/dev/null
-	wait_until 10 gone "$nginx_pid"
-	[ "$try" -lt 5 ] || fail "nginx: no free port after 5 tries"
-done
+}
+start_nginx_tcp server_conf
 for path in /recycle/ /upgrade/; do
 	via_nginx "$path" || fail "nginx does not answer $path with the uppercase body"
 done
