@@ -181,6 +181,8 @@ conns_keep(int slot)
 	struct epoll_event	 ev;
 	int			 first = 0;
 
+	/* In service, so in no list; be sure, a list must never loop. */
+	conns_unlink(slot);
 	if (kept >= max_kept && conns_close_lru() == -1) {
 		conns_close(slot);
 		return -1;

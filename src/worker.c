@@ -617,6 +617,7 @@ worker_connection(void)
 	if (n == 0) {
 		if ((slot = ctx.pending) >= 0) {
 			ctx.pending = -1;
+			conns_take(slot);
 			return slot;
 		}
 		return -1;
