@@ -237,6 +237,9 @@ conns_expire(void)
 void
 conns_close_all(void)
 {
-	while (lru_head >= 0)
-		conns_close(lru_head);
+	int	 i;
+
+	for (i = 0; i < nslots; i++)
+		if (conns[i].fd != -1 && conns[i].idle)
+			conns_close(i);
 }
