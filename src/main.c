@@ -27,6 +27,7 @@
 #include "policy.h"
 #include "prefork.h"
 #include "priv.h"
+#include "sandbox.h"
 #include "upgrade.h"
 #include "upper.h"
 #include "worker.h"
@@ -60,10 +61,11 @@ struct options {
 	long		 idle_timeout_sec;
 	long		 max_conns;
 	int		 test_only;
+	int		 no_sandbox;
 };
 
 enum { OPT_ASCII = 256, OPT_BACKLOG, OPT_IDLE_TIMEOUT, OPT_IO_TIMEOUT,
-	OPT_MAX_CONNS };
+	OPT_MAX_CONNS, OPT_NO_SANDBOX };
 
 static const struct option long_options[] = {
 	{ "allow",		required_argument,	NULL, 'A' },
@@ -77,6 +79,7 @@ static const struct option long_options[] = {
 	{ "io-timeout",		required_argument,	NULL, OPT_IO_TIMEOUT },
 	{ "max-conns",		required_argument,	NULL, OPT_MAX_CONNS },
 	{ "max-requests",	required_argument,	NULL, 'r' },
+	{ "no-sandbox",		no_argument,		NULL, OPT_NO_SANDBOX },
 	{ "socket-mode",	required_argument,	NULL, 'M' },
 	{ "max-body",		required_argument,	NULL, 'm' },
 	{ "socket",		required_argument,	NULL, 's' },
@@ -132,6 +135,8 @@ usage(int status)
 	    "  -f, --foreground      log to stderr instead of syslog\n"
 	    "  -t, --test            check the options and exit\n"
 	    "      --ascii           uppercase a-z only\n"
+	    "      --no-sandbox      no seccomp filter in the children "
+	    "(for debugging)\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
 	    "\nSee upcase-fcgi(8).\n",
@@ -267,6 +272,9 @@ options_parse(int argc, char **argv, struct options *o)
 			exit(0);
 		case OPT_ASCII:
 			o->ascii = 1;
+			break;
+		case OPT_NO_SANDBOX:
+			o->no_sandbox = 1;
 			break;
 		case OPT_BACKLOG:
 			if (policy_parse_count(optarg, 1, 65535, &o->backlog) ==
@@ -455,6 +463,9 @@ main(int argc, char **argv)
 
 	worker.max_body = o.max_body;
 	worker.ascii = o.ascii;
+	/* Compiled once here: a child only installs it (sandbox.c). */
+	if ((worker.sandbox = !o.no_sandbox))
+		sandbox_prepare();
 	worker.io_timeout_sec = (int)o.io_timeout_sec;
 	worker.max_requests = o.max_requests;
 	worker.max_conns = (int)o.max_conns;

@@ -48,6 +48,7 @@
 #include "log.h"
 #include "policy.h"
 #include "prefork.h"
+#include "sandbox.h"
 #include "upper.h"
 #include "worker.h"
 #ifdef HAVE_ARENA
@@ -784,7 +785,9 @@ worker_preinit(void)
 
 /*
  * Build the static context: signal handlers, libfcgi, the wait instance
- * and the body buffer.  Called once per child, before worker_once().
+ * and the body buffer; then, unless --no-sandbox, confine the child to
+ * the system calls of the request path (sandbox.c).  Called once per
+ * child, before worker_once().
  */
 void
 worker_init(const struct worker_config *cfg)
@@ -815,6 +818,9 @@ worker_init(const struct worker_config *cfg)
 	if (mem == MAP_FAILED)
 		fatal("allocate the %zu-byte body buffer", ctx.body_cap);
 	ctx.body = mem;
+	/* From here on, only the system calls of the request path. */
+	if (cfg->sandbox)
+		sandbox_enter();
 }
 
 /*

@@ -19,6 +19,7 @@ struct worker_config {
 	long long drain_ms;	/* on the pool's stop, serve the queue this long */
 	int	 max_conns;	/* --max-conns: kept connections at most */
 	int	 idle_timeout_sec; /* --idle-timeout; 0: none */
+	int	 sandbox;	/* enter the seccomp sandbox; --no-sandbox: 0 */
 };
 
 void	worker_preinit(void);

@@ -49,9 +49,10 @@ mkdir -p "$work/build"
 "$CLANG" $flags -fsanitize=fuzzer -I"$work/build" -I"$top_srcdir/src" \
     -o "$work/fuzz_request" "$here/request/fuzz_request.c" \
     "$top_srcdir/src/worker.c" "$top_srcdir/src/accept.c" \
-    "$top_srcdir/src/conns.c" \
+    "$top_srcdir/src/conns.c" "$top_srcdir/src/sandbox.c" \
     "$work/build/src/libupcase.a" \
-    -Wl,-Bstatic -lfcgi -Wl,-Bdynamic -lpthread
+    -Wl,-Bstatic -lfcgi -Wl,-Bdynamic -lpthread \
+    $(sed -n 's/^SECCOMP_LIBS = //p' "$work/build/Makefile")
 
 # Seeds: valid requests of each kind, one mode byte first (see the harness).
 corpus="$work/corpus"
