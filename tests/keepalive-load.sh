@@ -151,14 +151,7 @@ pass "SIGUSR2 with keep-alive under load: children $(echo "$old" | tr '\n' ' ')r
 before=$(children_of "$worker_pid")
 log_mark=$(lines "$tmp/worker.log")
 load_start hup_storm 5 /
-hups=0
-hups_loaded=0
-for _ in $(seq 50); do
-	kill -HUP "$worker_pid" || fail "SIGHUP storm: the master is gone after $hups signals"
-	hups=$((hups + 1))
-	loading && hups_loaded=$hups
-	sleep 0.1
-done
+hup_storm "$worker_pid" 50
 load_check hup_storm
 alive "$worker_pid" || fail "SIGHUP storm: the master died: $(since "$tmp/worker.log" "$log_mark")"
 [ "$hups_loaded" -ge 40 ] ||

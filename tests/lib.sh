@@ -499,3 +499,17 @@ load_check() {
 	[ "$_requests" -gt "$MIN_REQUESTS" ] ||
 	    fail "$1: only $_requests requests in ${_secs} s (want > $MIN_REQUESTS)"
 }
+
+# hup_storm PID COUNT: send COUNT SIGHUPs to PID, 100 ms apart, while the
+# load of load_start runs; sets $hups (sent) and $hups_loaded (sent while
+# the load still ran).  Fails if PID is gone.
+hup_storm() {
+	hups=0
+	hups_loaded=0
+	for _ in $(seq "$2"); do
+		kill -HUP "$1" || fail "SIGHUP storm: the master is gone after $hups signals"
+		hups=$((hups + 1))
+		loading && hups_loaded=$hups
+		sleep 0.1
+	done
+}

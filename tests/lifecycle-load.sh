@@ -193,14 +193,7 @@ pass "SIGUSR2 with the binary not executable: logged, same children, still servi
 before=$(children_of "$upgrade_pid")
 log_mark=$(lines "$tmp/upgrade.log")
 load_start hup_storm 10 /upgrade/
-hups=0
-hups_loaded=0
-for _ in $(seq 100); do
-	kill -HUP "$upgrade_pid" || fail "SIGHUP storm: the master is gone after $hups signals"
-	hups=$((hups + 1))
-	loading && hups_loaded=$hups
-	sleep 0.1
-done
+hup_storm "$upgrade_pid" 100
 load_check hup_storm
 alive "$upgrade_pid" || fail "SIGHUP storm: the master died: $(since "$tmp/upgrade.log" "$log_mark")"
 [ "$hups_loaded" -ge 50 ] ||
