@@ -27,6 +27,7 @@
 #include "allow.h"
 #include "clock.h"
 #include "log.h"
+#include "scoreboard.h"
 
 /* At most one refusal line per peer address per this many ms. */
 #define ACCEPT_LOG_WINDOW_MS	60000
@@ -194,6 +195,7 @@ accept_next(void)
 	if (acfg->allow != NULL && !allow_match(acfg->allow, (struct sockaddr *)&peer, len)) {
 		/* Closed before a byte of it is read. */
 		close(fd);
+		scoreboard_refused();
 		accept_log_refusal((struct sockaddr *)&peer, len);
 		return -1;
 	}

@@ -66,6 +66,13 @@ static int		 arena_armed;
 /* Read by tests/alloc.sh through gdb: the arena must never overflow there. */
 static struct arena_stats arena_counters;
 
+/* The counters, for the status page (scoreboard.c). */
+const struct arena_stats *
+arena_stats(void)
+{
+	return &arena_counters;
+}
+
 /* From now on, serve allocations from the arena. */
 void
 arena_arm(void)

@@ -20,5 +20,6 @@ struct arena_stats {
 void	arena_arm(void);
 void	arena_rewind(void);
 size_t	arena_asked(const void *);
+const struct arena_stats *arena_stats(void);
 
 #endif

@@ -27,7 +27,9 @@
 #include "policy.h"
 #include "prefork.h"
 #include "priv.h"
+#include "queue.h"
 #include "sandbox.h"
+#include "scoreboard.h"
 #include "upgrade.h"
 #include "upper.h"
 #include "worker.h"
@@ -62,10 +64,11 @@ struct options {
 	long		 max_conns;
 	int		 test_only;
 	int		 no_sandbox;
+	const char	*status_path;
 };
 
 enum { OPT_ASCII = 256, OPT_BACKLOG, OPT_IDLE_TIMEOUT, OPT_IO_TIMEOUT,
-	OPT_MAX_CONNS, OPT_NO_SANDBOX };
+	OPT_MAX_CONNS, OPT_NO_SANDBOX, OPT_STATUS_PATH };
 
 static const struct option long_options[] = {
 	{ "allow",		required_argument,	NULL, 'A' },
@@ -83,6 +86,7 @@ static const struct option long_options[] = {
 	{ "socket-mode",	required_argument,	NULL, 'M' },
 	{ "max-body",		required_argument,	NULL, 'm' },
 	{ "socket",		required_argument,	NULL, 's' },
+	{ "status-path",	required_argument,	NULL, OPT_STATUS_PATH },
 	{ "stop-timeout",	required_argument,	NULL, 'T' },
 	{ "test",		no_argument,		NULL, 't' },
 	{ "user",		required_argument,	NULL, 'u' },
@@ -128,6 +132,8 @@ usage(int status)
 	    "(default: 256)\n"
 	    "      --idle-timeout S  close a kept connection idle for S "
 	    "seconds (default: 75)\n"
+	    "      --status-path PATH  answer requests for PATH with the "
+	    "pool's status\n"
 	    "  -u, --user USER       drop root to this user (owns -s)\n"
 	    "  -g, --group GROUP     and this group (default: USER's)\n"
 	    "  -T, --stop-timeout S  grace for busy children on stop "
@@ -276,6 +282,12 @@ options_parse(int argc, char **argv, struct options *o)
 		case OPT_NO_SANDBOX:
 			o->no_sandbox = 1;
 			break;
+		case OPT_STATUS_PATH:
+			if (optarg[0] != '/' || strlen(optarg) > 255)
+				usage_error("--status-path: not a path from / "
+				    "of up to 255 bytes", optarg);
+			o->status_path = optarg;
+			break;
 		case OPT_BACKLOG:
 			if (policy_parse_count(optarg, 1, 65535, &o->backlog) ==
 			    -1)
@@ -423,6 +435,17 @@ main_allowlist(const struct options *o, struct allow_list *list)
 	}
 }
 
+/* The master's tick with a status page: sample the listen queue. */
+static void
+main_sample_queue(void)
+{
+	struct listen_queue	 q;
+
+	queue_measure(&q);
+	if (q.now >= 0)
+		scoreboard_queue_seen(q.now);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -465,7 +488,7 @@ main(int argc, char **argv)
 	worker.ascii = o.ascii;
 	/* Compiled once here: a child only installs it (sandbox.c). */
 	if ((worker.sandbox = !o.no_sandbox))
-		sandbox_prepare();
+		sandbox_prepare(o.status_path != NULL);
 	worker.io_timeout_sec = (int)o.io_timeout_sec;
 	worker.max_requests = o.max_requests;
 	worker.max_conns = (int)o.max_conns;
@@ -481,6 +504,12 @@ main(int argc, char **argv)
 	master.master_init = worker_preinit;
 	master.child_main = worker_main;
 	master.child_arg = &worker;
+	if ((worker.status_path = o.status_path) != NULL) {
+		/* Shared with every child to come: before the first fork. */
+		scoreboard_create((int)o.children, (int)o.backlog);
+		queue_init(worker.listen_fd);
+		master.tick = main_sample_queue;
+	}
 	log_serving();
 	return prefork_run(&master);
 }

@@ -38,6 +38,7 @@
 #include "clock.h"
 #include "log.h"
 #include "prefork.h"
+#include "scoreboard.h"
 #include "upgrade.h"
 
 #define PREFORK_BACKOFF_MIN_MS	100
@@ -45,6 +46,8 @@
 /* At most this many lines about child deaths per this many ms. */
 #define PREFORK_DEATH_LOG_LINES	10
 #define PREFORK_DEATH_LOG_MS	10000
+/* How often the master calls its tick (the status page's queue sample). */
+#define PREFORK_TICK_MS		1000
 
 struct prefork_slot {
 	pid_t		 pid;		/* 0: empty */
@@ -120,6 +123,7 @@ prefork_ready(void)
 	while (w == -1 && errno == EINTR);
 	close(ready_pipe[1]);
 	ready_pipe[1] = -1;
+	scoreboard_ready();
 }
 
 static void
@@ -133,6 +137,7 @@ prefork_child(const struct prefork_config *cfg, const sigset_t *orig,
 				     SIGTERM, SIGINT };
 
 	my_slot = slot;
+	scoreboard_enter(slot);
 	close(ready_pipe[0]);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
@@ -180,6 +185,7 @@ prefork_spawn(const struct prefork_config *cfg, int i, const sigset_t *orig)
 	slot->pid = pid;
 	slot->ready = 0;
 	slot->retiring = 0;
+	scoreboard_spawned(i, pid);
 }
 
 static struct prefork_slot *
@@ -320,6 +326,12 @@ prefork_reap(int stopping)
 		    WEXITSTATUS(status) == 0 && slot->ready);
 		if (!planned)
 			prefork_log_death(pid, status, slot->ready, delay);
+		if (!stopping)
+			scoreboard_exited((int)(slot - slots),
+			    slot->retiring ? SB_EXIT_REPLACED :
+			    planned ? SB_EXIT_RECYCLED :
+			    WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS ?
+			    SB_EXIT_SANDBOX : SB_EXIT_CRASHED, delay);
 		slot->pid = 0;
 		slot->ready = 0;
 		slot->respawn_at_ms = clock_now_ms() + delay;
@@ -443,17 +455,29 @@ prefork_fill(const struct prefork_config *cfg, const sigset_t *orig)
 		prefork_alarm_ms(next - now);
 }
 
-/* Sleep until a signal or a ready child; the only place signals land. */
+/*
+ * Sleep until a signal or a ready child; the only place signals land.
+ * With a tick, wake at least every PREFORK_TICK_MS to run it.
+ */
 static void
-prefork_wait(const sigset_t *wait_mask)
+prefork_wait(const struct prefork_config *cfg, const sigset_t *wait_mask)
 {
-	struct pollfd	 pfd;
+	static long long	 last_tick_ms;
+	struct timespec		 tick = { PREFORK_TICK_MS / 1000,
+				     PREFORK_TICK_MS % 1000 * 1000000L };
+	struct pollfd		 pfd;
+	long long		 now;
 
 	pfd.fd = ready_pipe[0];
 	pfd.events = POLLIN;
 	if (!got_chld && !got_stop && !got_hup && !got_alarm && !got_usr2)
-		ppoll(&pfd, 1, NULL, wait_mask);
+		ppoll(&pfd, 1, cfg->tick != NULL ? &tick : NULL, wait_mask);
 	prefork_drain_ready();
+	if (cfg->tick != NULL &&
+	    (now = clock_now_ms()) - last_tick_ms >= PREFORK_TICK_MS) {
+		last_tick_ms = now;
+		cfg->tick();
+	}
 }
 
 /*
@@ -570,7 +594,7 @@ prefork_run(const struct prefork_config *cfg)
 	log_info("starting %d children", cfg->children);
 	for (;;) {
 		prefork_fill(cfg, &orig);
-		prefork_wait(&wait_mask);
+		prefork_wait(cfg, &wait_mask);
 		got_alarm = 0;
 		if (got_chld) {
 			got_chld = 0;

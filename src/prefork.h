@@ -17,6 +17,7 @@ struct prefork_config {
 	int	 listen_fd;		/* handed on by an upgrade */
 	const char *own_path;		/* our unix socket file, or NULL */
 	void	(*master_init)(void);	/* once, with the handlers in place */
+	void	(*tick)(void);		/* about each second; NULL: none */
 	void	(*child_main)(void *);	/* never returns */
 	void	*child_arg;
 	/* Children of the image this one replaced (SIGUSR2), if any. */

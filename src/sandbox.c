@@ -8,7 +8,8 @@
  * A call not on the list kills the whole child with SIGSYS
  * (SECCOMP_RET_KILL_PROCESS), and the master logs that and replaces it.
  * Not on the list, among others: execve, open and openat, fork and clone,
- * socket creation (but for syslog's, below), ptrace, mapping or
+ * socket creation (but for syslog's, below, and with --status-path a
+ * sock_diag netlink socket, which reads the listen queue), ptrace, mapping or
  * protecting memory as executable, and signals to any process but the
  * child itself.
  *
@@ -46,6 +47,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <linux/seccomp.h>
 
 #include <seccomp.h>
@@ -213,7 +215,7 @@ sandbox_allow_sanitizers(scmp_filter_ctx ctx)
  * ioctl but FIONREAD.
  */
 static void
-sandbox_allow_some(scmp_filter_ctx ctx, int valgrind)
+sandbox_allow_some(scmp_filter_ctx ctx, int valgrind, int sock_diag)
 {
 	const struct scmp_arg_cmp	 no_exec[] = {
 		SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)
@@ -229,6 +231,11 @@ sandbox_allow_some(scmp_filter_ctx ctx, int valgrind)
 		SCMP_A1(SCMP_CMP_EQ, SOCK_DGRAM | SOCK_CLOEXEC),
 		SCMP_A2(SCMP_CMP_EQ, 0)
 	};
+	const struct scmp_arg_cmp	 diag_socket[] = {
+		SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
+		SCMP_A1(SCMP_CMP_EQ, SOCK_RAW | SOCK_CLOEXEC),
+		SCMP_A2(SCMP_CMP_EQ, NETLINK_SOCK_DIAG)
+	};
 
 	/* Under valgrind no code of ours runs natively anyway. */
 	sandbox_allow(ctx, SCMP_SYS(mmap), valgrind ? 0 : 1, no_exec);
@@ -240,6 +247,13 @@ sandbox_allow_some(scmp_filter_ctx ctx, int valgrind)
 	sandbox_allow(ctx, SCMP_SYS(kill), 1, self);
 	/* syslog() reconnecting; see the top of this file. */
 	sandbox_allow(ctx, SCMP_SYS(socket), 3, syslog_socket);
+	/*
+	 * The status page's look at a unix listen queue (queue.c): it can
+	 * list the host's sockets, not touch them (destroying one needs
+	 * CAP_NET_ADMIN, which a child never has).
+	 */
+	if (sock_diag)
+		sandbox_allow(ctx, SCMP_SYS(socket), 3, diag_socket);
 	sandbox_allow(ctx, SCMP_SYS(connect), 0, NULL);
 #ifdef SANDBOX_SANITIZERS
 	sandbox_allow_sanitizers(ctx);
@@ -268,10 +282,11 @@ sandbox_compile(scmp_filter_ctx ctx)
 
 /*
  * Compile the filter, once, in the master (children inherit it), and
- * load the local time zone that syslog() uses.  Exits if it cannot.
+ * load the local time zone that syslog() uses.  sock_diag: the status
+ * page is on.  Exits if it cannot.
  */
 void
-sandbox_prepare(void)
+sandbox_prepare(int sock_diag)
 {
 	scmp_filter_ctx	 ctx;
 	size_t		 i;
@@ -304,7 +319,7 @@ sandbox_prepare(void)
 	for (i = 0; valgrind && i < sizeof(sandbox_valgrind) /
 	    sizeof(sandbox_valgrind[0]); i++)
 		sandbox_allow(ctx, sandbox_valgrind[i], 0, NULL);
-	sandbox_allow_some(ctx, valgrind);
+	sandbox_allow_some(ctx, valgrind, sock_diag);
 	sandbox_compile(ctx);
 	seccomp_release(ctx);
 }
@@ -322,7 +337,7 @@ sandbox_enter(void)
 
 	/* Not compiled in the master (a test harness): compile it here. */
 	if (sandbox_len == 0)
-		sandbox_prepare();
+		sandbox_prepare(0);
 	for (i = 0; i < sandbox_len; i++)
 		if (sandbox_prog[i].code == (BPF_JMP | BPF_JEQ | BPF_K) &&
 		    sandbox_prog[i].k == SANDBOX_PID_PLACEHOLDER)
@@ -345,8 +360,9 @@ sandbox_enter(void)
 
 /* Say once, in the master, that this build has no sandbox. */
 void
-sandbox_prepare(void)
+sandbox_prepare(int sock_diag)
 {
+	(void)sock_diag;
 	log_warnx("no sandbox: built without libseccomp, children may make "
 	    "any system call");
 }

@@ -5,7 +5,7 @@
 #ifndef SANDBOX_H
 #define SANDBOX_H
 
-void	sandbox_prepare(void);
+void	sandbox_prepare(int);
 void	sandbox_enter(void);
 
 #endif

@@ -48,7 +48,10 @@
 #include "log.h"
 #include "policy.h"
 #include "prefork.h"
+#include "queue.h"
 #include "sandbox.h"
+#include "scoreboard.h"
+#include "status.h"
 #include "upper.h"
 #include "worker.h"
 #ifdef HAVE_ARENA
@@ -62,9 +65,11 @@
 #define arena_arm()	do { } while (0)
 #define arena_rewind()	do { } while (0)
 #define arena_asked(p)	((size_t)0)
+#define arena_stats()	((const struct arena_stats *)NULL)
+struct arena_stats { unsigned long overflows; size_t high_water; };
 #endif
 
-#define WORKER_HEAD_BYTES	160	/* status, type and length lines */
+#define WORKER_HEAD_BYTES	192	/* status, type and length lines */
 /*
  * A response written by worker_direct goes out as FCGI_STDOUT records of
  * this much content: the largest multiple of 8 a record can carry, so no
@@ -107,6 +112,7 @@ struct worker_context {
 	/* The closing records of a direct response: EOF and END_REQUEST. */
 	struct fcgi_closing	 closing;
 	int			 delivered;	/* the response reached nginx */
+	size_t			 sent;		/* its body's bytes, if so */
 	long			 served;	/* requests, for -r */
 	int			 slot;		/* conns.c slot in service, or -1 */
 	int			 pending;	/* slot with a pipelined request */
@@ -123,6 +129,14 @@ static volatile sig_atomic_t	 worker_stop, worker_draining;
 
 static const char	 worker_type_line[] =
     "Content-Type: text/plain; charset=utf-8\r\n";
+/* How each verdict is counted on the status page (scoreboard.c). */
+static const enum sb_outcome	 worker_outcome[] = {
+	[VERDICT_OK] = SB_OK,
+	[VERDICT_BAD_REQUEST] = SB_BAD_REQUEST,
+	[VERDICT_FORBIDDEN] = SB_FORBIDDEN,
+	[VERDICT_TOO_LARGE] = SB_TOO_LARGE,
+	[VERDICT_ABORTED] = SB_ABORTED,
+};
 
 /*
  * A stop signal.  The master's stop of the whole pool comes with
@@ -320,18 +334,19 @@ worker_direct(size_t hlen, const unsigned char *body, size_t len)
  * outside worker_send_all's timeout.  A failure is logged once.
  */
 static void
-worker_respond(const char *status_line, const unsigned char *body, size_t len)
+worker_respond(const char *status_line, const char *type_line,
+    const unsigned char *body, size_t len)
 {
 	char		 digits[24], *d;
-	size_t		 n, slen = strlen(status_line);
+	size_t		 n, slen = strlen(status_line), tlen = strlen(type_line);
 	int		 err = 0;
 	FCGX_Request	*r = &ctx.request;
 
 	d = worker_decimal(digits + sizeof(digits), len);
 	n = (size_t)(digits + sizeof(digits) - d);
 	memcpy(ctx.head, status_line, slen);
-	memcpy(ctx.head + slen, worker_type_line, sizeof(worker_type_line) - 1);
-	slen += sizeof(worker_type_line) - 1;
+	memcpy(ctx.head + slen, type_line, tlen);
+	slen += tlen;
 	memcpy(ctx.head + slen, "Content-Length: ", 16);
 	slen += 16;
 	memcpy(ctx.head + slen, d, n);
@@ -370,6 +385,7 @@ worker_respond(const char *status_line, const unsigned char *body, size_t len)
 		log_warnx("response of %zu bytes not delivered: the web "
 		    "server closed the connection (%s)", len, strerror(err));
 	ctx.delivered = err == 0;
+	ctx.sent = err == 0 ? len : 0;
 }
 
 /* Answer a refused request: its status, and the status line as body. */
@@ -393,6 +409,7 @@ worker_refuse(enum verdict v)
 	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
 		if (refusals[i].verdict == v)
 			worker_respond(refusals[i].status_line,
+			    worker_type_line,
 			    (const unsigned char *)refusals[i].body,
 			    strlen(refusals[i].body));
 }
@@ -516,11 +533,31 @@ worker_value_has_nul(const char *value, const char *name)
 	return asked != 0 && asked != strlen(entry) + 1;
 }
 
+/*
+ * Answer a request for the status page (--status-path): read past its
+ * body, which means nothing here, and send the page.
+ */
+static void
+worker_status(const struct status_ask *ask)
+{
+	const char	*type, *page;
+	size_t		 len;
+
+	if (!FCGX_HasSeenEOF(ctx.request.in))
+		worker_skip_body();
+	len = status_page(ask, &type, &page);
+	worker_respond("Status: 200 OK\r\n", type,
+	    (const unsigned char *)page, len);
+	scoreboard_done(ctx.delivered ? SB_STATUS : SB_NOT_DELIVERED, 0,
+	    ctx.sent);
+}
+
 /* Serve the request that FCGX_Accept_r just returned. */
 static void
 worker_serve(void)
 {
 	struct body_facts	 f;
+	struct status_ask	 ask;
 	enum verdict		 v;
 	const char		*cl, *role;
 	char			 shown[48];
@@ -529,9 +566,15 @@ worker_serve(void)
 
 	memset(&f, 0, sizeof(f));
 	ctx.delivered = 0;
+	ctx.sent = 0;
 	f.max_body = ctx.cfg->max_body;
 	role = FCGX_GetParam("FCGI_ROLE", ctx.request.envp);
 	f.foreign_role = !policy_role_is_responder(role);
+	if (ctx.cfg->status_path != NULL && !f.foreign_role &&
+	    status_asked(ctx.cfg->status_path, ctx.request.envp, &ask)) {
+		worker_status(&ask);
+		return;
+	}
 	cl = FCGX_GetParam("CONTENT_LENGTH", ctx.request.envp);
 	f.content_length_kind = policy_parse_content_length(cl,
 	    &f.content_length);
@@ -549,7 +592,8 @@ worker_serve(void)
 			len = f.received;
 		} else
 			len = upper_utf8(ctx.body, f.received, ctx.body_cap);
-		worker_respond("Status: 200 OK\r\n", ctx.body, len);
+		worker_respond("Status: 200 OK\r\n", worker_type_line, ctx.body,
+		    len);
 		break;
 	case VERDICT_TOO_LARGE:
 		if (!f.over_limit)
@@ -578,6 +622,8 @@ worker_serve(void)
 	case VERDICT_ABORTED:
 		break;
 	}
+	scoreboard_done(v == VERDICT_ABORTED || ctx.delivered ?
+	    worker_outcome[v] : SB_NOT_DELIVERED, f.received, ctx.sent);
 	if (ctx.request.keepConnection && !FCGX_HasSeenEOF(ctx.request.in))
 		worker_skip_body();
 	worker_trim(v == VERDICT_OK && len > f.received ? len :
@@ -642,6 +688,7 @@ worker_connection(void)
 	}
 	if (fd < 0)
 		return -1;
+	scoreboard_accepted();
 	if ((slot = conns_add(fd)) == -1) {
 		/* Cannot happen: a slot is always free for one in service. */
 		close(fd);
@@ -687,6 +734,16 @@ worker_once(void)
 	return worker_request(slot);
 }
 
+/* The arena's figures for the status page, after each request. */
+static void
+worker_count_arena(void)
+{
+	const struct arena_stats *a = arena_stats();
+
+	if (a != NULL)
+		scoreboard_arena(a->high_water, a->overflows);
+}
+
 /*
  * Read, serve and finish one request on the connection of slot, then keep
  * the connection if the web server asked for that, or forget it.  Returns
@@ -702,7 +759,10 @@ worker_request(int slot)
 	r->ipcFd = conns_fd(slot);
 	r->keepConnection = 1;
 	record_use(slot);
+	scoreboard_busy();
 	served = worker_request_on_fd();
+	scoreboard_idle();
+	worker_count_arena();
 	if (r->ipcFd < 0) {
 		/* libfcgi closed it. */
 		conns_forget(slot);
@@ -809,6 +869,9 @@ worker_init(const struct worker_config *cfg)
 	worker_wait_init(cfg->listen_fd);
 	ctx.pending = -1;
 	conns_init(cfg->max_conns, cfg->idle_timeout_sec, ctx.wait_fd);
+	/* The listen queue, for the status page: read before the sandbox. */
+	if (cfg->status_path != NULL)
+		queue_init(cfg->listen_fd);
 	record_init(cfg->max_conns + 1);
 
 	/* mmap, not malloc: the body buffer never touches the heap. */

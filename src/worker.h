@@ -20,6 +20,7 @@ struct worker_config {
 	int	 max_conns;	/* --max-conns: kept connections at most */
 	int	 idle_timeout_sec; /* --idle-timeout; 0: none */
 	int	 sandbox;	/* enter the seccomp sandbox; --no-sandbox: 0 */
+	const char *status_path; /* --status-path; NULL: no status page */
 };
 
 void	worker_preinit(void);

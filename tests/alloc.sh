@@ -59,7 +59,7 @@ new_counter_file() {
 new_counter_file upcase
 MCOUNT_FILE="$tmp/upcase.mcount" LD_PRELOAD="$MCOUNT"
 export MCOUNT_FILE LD_PRELOAD
-start_worker "$tmp/upcase.sock" -c "$CHILDREN"
+start_worker "$tmp/upcase.sock" -c "$CHILDREN" --status-path /upcase/status
 unset LD_PRELOAD MCOUNT_FILE
 for pid in $worker_pid $(children_of "$worker_pid"); do
 	grep -q 'mcount\.so' "/proc/$pid/maps" ||
@@ -216,6 +216,31 @@ for kind in post get; do
 	}
 done
 pass "upcase-fcgi made 0 heap calls in $POSTS POSTs and $GETS GETs with extra headers"
+
+# The status page (--status-path), 50 times in each format, with and
+# without a row per child.
+{
+	echo 'silent'
+	echo 'show-error'
+	echo 'max-time = 20'
+	echo "unix-socket = \"$HTTP_SOCKET\""
+	echo 'write-out = "%{http_code} %{size_download}\n"'
+	for q in '' json openmetrics full 'json&full' 'openmetrics&full'; do
+		for _ in $(seq 50); do
+			echo "url = \"http://localhost/upcase/status?$q\""
+			echo 'output = "/dev/null"'
+		done
+	done
+} >"$tmp/status.cfg"
+before=$(settle "$tmp/upcase.mcount")
+timeout 120 "$CURL" -K "$tmp/status.cfg" >"$tmp/out" 2>"$tmp/curl.err" ||
+    fail "status pages: curl failed: $(head -3 "$tmp/curl.err")"
+after=$(settle "$tmp/upcase.mcount")
+[ "$(grep -c '^200 [1-9]' "$tmp/out")" = 300 ] ||
+    fail "status pages: $(grep -c '^200 [1-9]' "$tmp/out") of 300 answered 200 with a page"
+calls=$(echo "$before $after" | awk '{ t = 0; for (i = 1; i <= 5; i++) t += $(i + 6) - $i; print t }')
+[ "$calls" -eq 0 ] || fail "upcase-fcgi: $calls heap calls in 300 status pages; want 0"
+pass "upcase-fcgi made 0 heap calls in 300 status pages (text, json, openmetrics, each also with full)"
 
 # Upstream keep-alive: requests on kept connections, served from the
 # children's wait sets (conns.c), counted on the same worker. What the

@@ -23,13 +23,14 @@
 # Then requests/s for 1, 2 and 4 children (up to twice the CPUs), and heap
 # calls per request of both (mcount.so, at least 10,000 requests).
 #
-# --keepalive measures something else instead (OUTDIR/keepalive.md): 128 B
-# POSTs to two pools of upcase-fcgi alike, one reached as usual (a new
-# connection per request), one through an nginx upstream with
-# "keepalive K" and "fastcgi_keep_conn on", K = 2 x CPUs, each pool with
-# K + 1 children (the sizing rule of the man page, CAVEATS, for nginx's one
-# worker process); wrk with K and 4 x K connections, 5 interleaved rounds:
-# requests/s and CPU time per request of the pool and of nginx.  ~1 minute.
+# --keepalive measures something else instead (OUTDIR/keepalive.md and
+# keepalive.png): one pool of upcase-fcgi reached as usual (a new
+# connection per request) and through an nginx upstream with "keepalive
+# 16" and "fastcgi_keep_conn on" as deploy/nginx has it, and the plain
+# responder with a new connection per request; POSTs of 128 B, 4 KiB and
+# 64 KiB at 8 and 32 connections, with 1, 2 and 4 children, 3 interleaved
+# rounds: requests/s and CPU time per request of the pool and of nginx.
+# ~9 minutes.
 #
 # Default ~5 minutes, --quick ~1 minute, --long ~8 minutes.  Every
 # wrk run is bounded in time, every loop in count; only the processes
@@ -72,8 +73,9 @@ quick)	duration=1; rounds=3; conns_list="8"; alloc_min=10000
 long)	duration=3; rounds=3; conns_list="8 32"; alloc_min=10000
 	rss_target=2000000 ;;
 keepalive)
-	duration=3; rounds=5; ka_k=$((2 * ncpu)); ka_children=$((ka_k + 1))
-	conns_list="$ka_k $((4 * ka_k))"; alloc_min=0; rss_target=0 ;;
+	duration=2; rounds=3; ka_k=16; ka_children_list="1 2 4"
+	ka_sizes="128 4096 65536"; conns_list="8 32"; alloc_min=0
+	rss_target=0 ;;
 *)	duration=3; rounds=3; conns_list="8 32"; alloc_min=10000
 	rss_target=200000 ;;
 esac
@@ -110,11 +112,11 @@ start_bench_nginx() {
 	if [ "$mode" = keepalive ]; then
 		cat >"$tmp/server.conf" <<EOF
 upstream keep_pool {
-	server unix:$tmp/keep.sock;
+	server unix:$tmp/upcase.sock;
 	keepalive $ka_k;
 }
 EOF
-		_keep=$(bench_location keep keep_pool "fastcgi_keep_conn on;")
+		_keep=$(bench_location keep keep_pool "fastcgi_keep_conn on; fastcgi_next_upstream error timeout non_idempotent;")
 	fi
 	bench_server "$HTTP_LISTEN" "	keepalive_requests 1000000;" "$_keep" \
 	    >>"$tmp/server.conf"
@@ -255,59 +257,99 @@ printf 'phase\tchildren\tconns\tsize\tresponder\tround\trequests\tduration_us\tn
     >"$outdir/results.tsv"
 log "mode $mode: ${duration}s per wrk run, $rounds rounds, connections $conns_list, children $children"
 
-# --keepalive: two equal pools, without and with upstream keep-alive.
+# --keepalive: one pool reached two ways (a new connection per request, and
+# through an upstream with keep-alive), and the plain responder beside it.
 if [ "$mode" = keepalive ]; then
 	start_bench_nginx
-	start_responder upcase "$ka_children"
-	start_responder keep "$ka_children"
-	_k=$("$CURL" -sS --max-time 10 --data-binary 'abc def' "http://$HTTP_LISTEN/keep/x")
-	[ "$_k" = "ABC DEF" ] || fail "wrong answer through keep-alive: '$_k'"
-	log "nginx on $HTTP_LISTEN, keepalive $ka_k, $ka_children children in each pool"
-	for name in upcase keep; do
-		wrk_run "$name" 128 "$ka_k" 1 >/dev/null	# warm-up
-	done
-	for conns in $conns_list; do
-		for round in $(seq "$rounds"); do
-			for name in upcase keep; do
-				measure keepalive "$ka_children" "$conns" 128 "$name" "$round"
+	for kids in $ka_children_list; do
+		start_responder upcase "$kids"
+		keep_pid=$upcase_pid
+		start_responder plain "$kids"
+		check_answers
+		_k=$("$CURL" -sS --max-time 10 --data-binary 'abc def' "http://$HTTP_LISTEN/keep/x")
+		[ "$_k" = "ABC DEF" ] || fail "wrong answer through keep-alive: '$_k'"
+		log "nginx on $HTTP_LISTEN, keepalive $ka_k, $kids children in each pool"
+		for name in upcase keep plain; do
+			wrk_run "$name" 128 8 1 >/dev/null	# warm-up
+		done
+		for size in $ka_sizes; do
+			for conns in $conns_list; do
+				for round in $(seq "$rounds"); do
+					for name in upcase keep plain; do
+						measure keepalive "$kids" "$conns" "$size" "$name" "$round"
+					done
+				done
 			done
 		done
+		stop_responder upcase
+		stop_responder plain
 	done
-	stop_responder upcase
-	stop_responder keep
 	finished=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 	load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+	# One row per children, size and connections: medians of each way.
+	awk -F'\t' -v tck="$clk_tck" "$awk_median"'
+	$1 == "keepalive" {
+		c = $2 "\t" $4 "\t" $3
+		if (!(c in seen)) { seen[c] = 1; order[++nc] = c }
+		k = c SUBSEP $5
+		rps[k] = rps[k] " " ($7 / ($8 / 1e6))
+		n[k] += $7; wt[k] += $13; nt[k] += $14; bad[k] += $9 + $10
+	}
+	END {
+		for (i = 1; i <= nc; i++) {
+			c = order[i]; u = c SUBSEP "upcase"; k = c SUBSEP "keep"
+			p = c SUBSEP "plain"
+			printf "%s\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d\n", c,
+			    median(rps[u]), median(rps[k]), median(rps[p]),
+			    wt[u] * 1e6 / tck / n[u], wt[k] * 1e6 / tck / n[k],
+			    nt[u] * 1e6 / tck / n[u], nt[k] * 1e6 / tck / n[k],
+			    bad[u], bad[k], bad[p]
+		}
+	}' "$outdir/results.tsv" >"$tmp/ka.tsv"
 	{
 		echo "# upcase-fcgi behind nginx, without and with upstream keep-alive"
 		echo
 		echo "- Run: $started to $finished (\`tests/bench/run.sh --keepalive\`); load average at start $load_start, at end $load_end"
 		echo "- Machine: $ncpu CPUs ($(grep -m1 '^model name' /proc/cpuinfo | sed 's/.*: //')), kernel $(uname -r); $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $("$WORKER" -V 2>&1 | head -1)"
-		echo "- Setup: nginx with 1 worker process, stock \`fastcgi_params\`; two pools of upcase-fcgi, $ka_children children each, started by \`spawn-fcgi -n\`. **new**: \`fastcgi_pass unix:...\`, a new connection per request. **keep**: an upstream with \`keepalive $ka_k\` and \`fastcgi_keep_conn on\` ($ka_children children > 1 worker process x $ka_k). 128-byte POSTs, wrk 1 thread, ${duration} s per run, $rounds interleaved rounds (new, keep, new, ...), medians."
+		echo "- Setup: nginx with 1 worker process, stock \`fastcgi_params\`. One pool of upcase-fcgi (\`spawn-fcgi -n\`, \`-c\` children) reached two ways: **new**, \`fastcgi_pass unix:...\`, a new connection per request; **keep**, an upstream with \`keepalive $ka_k\`, \`fastcgi_keep_conn on\` and \`fastcgi_next_upstream error timeout non_idempotent\`, as \`deploy/nginx/upcase-fcgi.conf\` has it. **plain**: the plain libfcgi responder (no transform), a new connection per request, same children: the floor libfcgi costs. POSTs, wrk 1 thread, ${duration} s per run, $rounds interleaved rounds (new, keep, plain, new, ...), medians."
 		echo
-		echo "| conns | new req/s | keep req/s | ratio keep/new | pool CPU µs/req new / keep | nginx CPU µs/req new / keep | pool+nginx µs/req new / keep | CPU saved per request: pool / pool+nginx | non-2xx+errors new / keep |"
-		echo "|---|---|---|---|---|---|---|---|---|"
-		awk -F'\t' -v tck="$clk_tck" "$awk_median"'
-		$1 == "keepalive" {
-			k = $3 SUBSEP $5
-			if (!(($3) in seen)) { seen[$3] = 1; order[++nc] = $3 }
-			rps[k] = rps[k] " " ($7 / ($8 / 1e6))
-			n[k] += $7; wt[k] += $13; nt[k] += $14; bad[k] += $9 + $10
-		}
-		END {
-			for (i = 1; i <= nc; i++) {
-				c = order[i]; a = c SUBSEP "upcase"; b = c SUBSEP "keep"
-				wa = wt[a] * 1e6 / tck / n[a]; wb = wt[b] * 1e6 / tck / n[b]
-				na = nt[a] * 1e6 / tck / n[a]; nb = nt[b] * 1e6 / tck / n[b]
-				ra = median(rps[a]); rb = median(rps[b])
-				printf "| %s | %.0f | %.0f | **%.2f** | %.1f / %.1f | %.1f / %.1f | %.1f / %.1f | **%.0f %%** / %.0f %% | %d / %d |\n",
-				    c, ra, rb, rb / ra, wa, wb, na, nb, wa + na, wb + nb,
-				    100 * (1 - wb / wa), 100 * (1 - (wb + nb) / (wa + na)),
-				    bad[a], bad[b]
-			}
-		}' "$outdir/results.tsv"
+		echo "| children | body | conns | new req/s | keep req/s | plain req/s | keep/new | keep/plain | pool CPU µs/req new / keep | nginx CPU µs/req new / keep | non-2xx+errors new / keep / plain |"
+		echo "|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|"
+		while IFS='	' read -r kids size conns u k p wu wk nu nk bu bk bp; do
+			echo "$kids $(size_name "$size" | tr ' ' '_') $conns $u $k $p $wu $wk $nu $nk $bu $bk $bp"
+		done <"$tmp/ka.tsv" | awk '{
+			gsub("_", " ", $2)
+			printf "| %s | %s | %s | %d | %d | %d | **%.2f** | **%.2f** | %.1f / %.1f | %.1f / %.1f | %d / %d / %d |\n",
+			    $1, $2, $3, $4, $5, $6, $5 / $4, $5 / $6, $7, $8, $9, $10,
+			    $11, $12, $13
+		}'
 		echo
 		echo "CPU µs/req: user + system time of the pool's process tree and of nginx over all rounds, divided by the requests served (clock ticks of $((1000 / clk_tck)) ms)."
+		echo
+		echo "Raw rows: \`results.tsv\`; wrk's output: \`wrk.log\`."
 	} >"$outdir/keepalive.md"
+	# The chart: 128-byte requests/s of the three ways, per children and
+	# connections.
+	if command -v gnuplot >/dev/null 2>&1; then
+		awk -F'\t' '$2 == 128 { printf "\"-c %s, %s\" %s %s %s\n", $1, $3, $5, $4, $6 }' \
+		    "$tmp/ka.tsv" >"$tmp/ka-chart.dat"
+		gnuplot <<EOF 2>"$tmp/gnuplot.err" || log "gnuplot failed: $(cat "$tmp/gnuplot.err")"
+set terminal png size 900,540
+set output "$outdir/keepalive.png"
+set title "Median requests/s, 128-byte POSTs through nginx ($started)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set ylabel "requests/s"
+set key outside bottom center horizontal
+set xlabel "children (-c), concurrent wrk connections"
+set grid ytics
+plot "$tmp/ka-chart.dat" using 2:xtic(1) title "upcase-fcgi, upstream keep-alive", "" using 3 title "upcase-fcgi, new connection per request", "" using 4 title "plain libfcgi responder, new connection"
+EOF
+		[ -s "$outdir/keepalive.png" ] &&
+		    printf '\n![requests/s with and without keep-alive](keepalive.png)\n' >>"$outdir/keepalive.md"
+	fi
 	log "done: $outdir/keepalive.md"
 	cat "$outdir/keepalive.md"
 	exit 0

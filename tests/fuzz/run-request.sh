@@ -50,6 +50,8 @@ mkdir -p "$work/build"
     -o "$work/fuzz_request" "$here/request/fuzz_request.c" \
     "$top_srcdir/src/worker.c" "$top_srcdir/src/accept.c" \
     "$top_srcdir/src/conns.c" "$top_srcdir/src/sandbox.c" \
+    "$top_srcdir/src/scoreboard.c" "$top_srcdir/src/status.c" \
+    "$top_srcdir/src/queue.c" \
     "$work/build/src/libupcase.a" \
     -Wl,-Bstatic -lfcgi -Wl,-Bdynamic -lpthread \
     $(sed -n 's/^SECCOMP_LIBS = //p' "$work/build/Makefile")
