@@ -1,12 +1,17 @@
 #!/bin/sh
-# What the children's seccomp sandbox costs: two pools of upcase-fcgi
-# alike behind one private nginx, one as deployed (sandbox on), one with
-# --no-sandbox, driven by wrk in interleaved rounds; prints the medians of
-# requests/s and of the pools' CPU time per request, and their ratios.
-# A benchmark that prints figures, not a test.
+# What a feature costs per request: two pools of upcase-fcgi alike behind
+# one private nginx, "on" with the feature and "off" without it, driven
+# by wrk in interleaved rounds; prints the medians of requests/s and of
+# the pools' CPU time per request, and their ratios.  A benchmark that
+# prints figures, not a test.
 #
-#   tests/bench/sandbox-cost.sh [-b BUILDDIR] [-r ROUNDS] [-d SECONDS]
-#                               [-c CONNS] [-s BYTES] [-n CHILDREN]
+#   tests/bench/cost.sh sandbox|status [-b BUILDDIR] [-r ROUNDS]
+#                       [-d SECONDS] [-c CONNS] [-s BYTES] [-n CHILDREN]
+#
+# sandbox: the children's seccomp filter, on as deployed, off with
+# --no-sandbox.  status: the shared scoreboard that --status-path turns
+# on (every request counted; the page itself is not requested), off
+# without the option.
 #
 # Defaults: the current directory, 5 rounds of 3 s, 8 connections,
 # 128-byte POSTs, as many children per pool as CPUs.  Each round runs
@@ -17,6 +22,13 @@
 # stopped.  Loopback only.
 set -u
 
+feature=${1:-}
+case $feature in
+sandbox) on_opts=; off_opts=--no-sandbox ;;
+status) on_opts="--status-path /status"; off_opts= ;;
+*) echo "usage: $0 sandbox|status [options]; see --help" >&2; exit 2 ;;
+esac
+shift
 builddir=.
 rounds=5
 duration=3
@@ -32,7 +44,7 @@ while [ $# -gt 0 ]; do
 	-s) size=${2:?-s needs bytes}; shift ;;
 	-n) children=${2:?-n needs a number}; shift ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-	*) echo "usage: $0 [-b BUILDDIR] [-r ROUNDS] [-d SECONDS] [-c CONNS] [-s BYTES] [-n CHILDREN]" >&2
+	*) echo "usage: $0 sandbox|status [-b BUILDDIR] [-r ROUNDS] [-d SECONDS] [-c CONNS] [-s BYTES] [-n CHILDREN]" >&2
 	   exit 2 ;;
 	esac
 	shift
@@ -45,17 +57,16 @@ require NGINX
 require CURL
 require WRK
 need_built "$WORKER"
-grep -q '^#define HAVE_SECCOMP 1' "$top_builddir/config.h" ||
+[ "$feature" != sandbox ] || grep -q '^#define HAVE_SECCOMP 1' "$top_builddir/config.h" ||
     fail "$top_builddir is built without libseccomp: there is no sandbox to measure"
 : "${children:=$(nproc)}"
 clk_tck=$(getconf CLK_TCK)
 find_fastcgi_params
 make_bodies "$size"
 
-# The two pools: "on" as deployed, "off" with --no-sandbox.
+# The two pools: "on" with the feature, "off" without.
 start_pool() {
-	_extra=
-	[ "$1" = off ] && _extra=--no-sandbox
+	eval "_extra=\$${1}_opts"
 	# shellcheck disable=SC2086
 	"$WORKER" -f -c "$children" -s "$tmp/$1.sock" -M 0666 $as_user $_extra \
 	    >"$tmp/$1.log" 2>&1 &
@@ -111,7 +122,8 @@ sed -i 's/^error_log \(.*\) info;/error_log \1 warn;/' "$tmp/nginx.conf"
 start_nginx
 start_pool on
 start_pool off
-[ "$(seccomp_modes "$pool_on")" = 2 ] && [ "$(seccomp_modes "$pool_off")" = 0 ] ||
+[ "$feature" != sandbox ] ||
+    { [ "$(seccomp_modes "$pool_on")" = 2 ] && [ "$(seccomp_modes "$pool_off")" = 0 ]; } ||
     fail "Seccomp: of the children: on '$(seccomp_modes "$pool_on")', off '$(seccomp_modes "$pool_off")'; want 2 and 0"
 for pool in on off; do
 	_a=$("$CURL" -sS --max-time 10 --data-binary 'abc def' "http://$HTTP_LISTEN/$pool/x")
@@ -129,13 +141,14 @@ for round in $(seq "$rounds"); do
 		[ -n "$r" ] || fail "wrk failed: $(head -3 "$tmp/wrk.out")"
 		echo "$pool $r" >>"$tmp/rows"
 		echo "$r" | awk -v p="$pool" -v rd="$round" -v tck="$clk_tck" '{
-			printf "  round %d  sandbox %-3s %8.0f req/s  %5.1f us CPU/req  bad %d\n",
+			printf "  round %d  %-3s %8.0f req/s  %5.1f us CPU/req  bad %d\n",
 			    rd, p, $1 / ($2 / 1e6), $4 * 1e6 / tck / $1, $3 }' >&2
 	done
 done
 
 awk -v tck="$clk_tck" -v size="$(size_name "$size")" -v conns="$conns" \
-    -v rounds="$rounds" -v children="$children" '
+    -v rounds="$rounds" -v children="$children" -v what="$feature" \
+    -v off="${off_opts:-without --status-path}" '
 function median(list,   a, n, i, j, t) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++)
@@ -152,10 +165,10 @@ function median(list,   a, n, i, j, t) {
 END {
 	printf "\n%s POSTs, %s connections, %d children per pool, median of %d rounds\n",
 	    size, conns, children, rounds
-	printf "| sandbox | req/s | pool CPU us/req | non-2xx + errors |\n"
+	printf "| %s | req/s | pool CPU us/req | non-2xx + errors |\n", what
 	printf "|---|---:|---:|---:|\n"
 	printf "| on | %.0f | %.1f | %d |\n", median(rps["on"]), median(cpu["on"]), bad["on"]
-	printf "| off (--no-sandbox) | %.0f | %.1f | %d |\n", median(rps["off"]), median(cpu["off"]), bad["off"]
+	printf "| off (%s) | %.0f | %.1f | %d |\n", off, median(rps["off"]), median(cpu["off"]), bad["off"]
 	printf "ratio on/off: req/s %.3f, CPU per request %.3f\n",
 	    median(rps["on"]) / median(rps["off"]), median(cpu["on"]) / median(cpu["off"])
 }' "$tmp/rows"
