@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +436,26 @@ main_allowlist(const struct options *o, struct allow_list *list)
 	}
 }
 
+/*
+ * Until the master's handlers are in place (prefork_run), a stop, reload
+ * or upgrade signal waits instead of acting by default: a SIGTERM that a
+ * service manager sends right after the start would otherwise kill the
+ * process before it could stop cleanly.  prefork_run takes them out of
+ * the mask it inherits, as after an upgrade, and handles any that came.
+ */
+static void
+main_hold_signals(void)
+{
+	sigset_t	 held;
+
+	sigemptyset(&held);
+	sigaddset(&held, SIGTERM);
+	sigaddset(&held, SIGINT);
+	sigaddset(&held, SIGHUP);
+	sigaddset(&held, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &held, NULL);
+}
+
 /* The master's tick with a status page: sample the listen queue. */
 static void
 main_sample_queue(void)
@@ -458,6 +479,7 @@ main(int argc, char **argv)
 	const char			*own_path, *why;
 
 	fds_sane();
+	main_hold_signals();
 	upgrade_init(argc, argv);
 	memset(&o, 0, sizeof(o));
 	memset(&master, 0, sizeof(master));
@@ -506,7 +528,9 @@ main(int argc, char **argv)
 	master.child_arg = &worker;
 	if ((worker.status_path = o.status_path) != NULL) {
 		/* Shared with every child to come: before the first fork. */
-		scoreboard_create((int)o.children, (int)o.backlog);
+		/* The backlog is ours to tell only if we listened. */
+		scoreboard_create((int)o.children, o.socket_path != NULL ?
+		    (int)o.backlog : -1);
 		queue_init(worker.listen_fd);
 		master.tick = main_sample_queue;
 	}

@@ -50,11 +50,14 @@ kept_conns() { ss -Hx state connected src "$tmp/*" | wc -l; }
 keeps() { [ "$(kept_conns)" -gt "$1" ]; }
 # check_kept NAME: after the load, the children still hold nginx's idle
 # connections (without keep-alive nginx closes each after its request).
+# How many depends on how many requests nginx had in flight at once after
+# the last change of children, which a starved machine makes one: at
+# least one, with no request in flight, is keep-alive at work.
 check_kept() {
 	_kids=$(children_of "$worker_pid")
 	_kept=$(kept_conns)
 	# shellcheck disable=SC2086 # $_kids is a list of PIDs
-	[ "$_kept" -ge 2 ] && fds_above "$(( $(echo "$_kids" | wc -l) * idle_fds ))" $_kids ||
+	[ "$_kept" -ge 1 ] && fds_above "$(( $(echo "$_kids" | wc -l) * idle_fds ))" $_kids ||
 	    fail "$1: keep-alive not in effect: $_kept connections to $sock, children hold $(open_fds $_kids) fds (idle: $idle_fds each)"
 	echo "$1: $_kept kept connections to the worker after the load" >>"$tmp/figures"
 }
