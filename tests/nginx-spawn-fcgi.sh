@@ -202,3 +202,33 @@ wait "$worker_pid"
 st=$?
 [ $st -eq 0 ] || fail "the master exited with $st after SIGTERM"
 pass "SIGTERM during a slow streamed upload: it gets its full answer, the master exits 0"
+
+# The one-line invocation in deploy/spawn-fcgi/README, as written there
+# but for the socket's path, the binary and (not as root) the users:
+# spawn-fcgi without -n starts the worker in the background, says its PID
+# and exits; the worker serves and stops on SIGTERM.
+line=$(sed -n 's/^ *\(spawn-fcgi -s .*\)$/\1/p' "$top_srcdir/deploy/spawn-fcgi/README")
+[ "$(printf '%s\n' "$line" | grep -c .)" = 1 ] ||
+    fail "deploy/spawn-fcgi/README: not exactly one 'spawn-fcgi -s' line"
+users="-U www-data -G www-data -u www-data -g www-data"
+case $line in
+*" -s /run/upcase-fcgi/upcase-fcgi.sock "*"$users -- /usr/sbin/upcase-fcgi "*) ;;
+*) fail "deploy/spawn-fcgi/README's one-liner changed shape: $line" ;;
+esac
+mine=
+[ "$(id -u)" = 0 ] && mine="-U $run_user -G $run_group -u $run_user -g $run_group"
+line=$(printf '%s\n' "$line" | sed -e "s|^spawn-fcgi |$SPAWN_FCGI |" \
+    -e "s|/run/upcase-fcgi/upcase-fcgi.sock|$tmp/one.sock|" \
+    -e "s|$users|$mine|" -e "s| /usr/sbin/upcase-fcgi | $WORKER |")
+# shellcheck disable=SC2086 # the README's words
+$line >"$tmp/one.out" 2>&1 || fail "the README's one-liner failed: $(cat "$tmp/one.out")"
+one=$(sed -n 's/.*child spawned successfully: PID: \([0-9]*\).*/\1/p' "$tmp/one.out")
+[ -n "$one" ] || fail "spawn-fcgi said no PID: $(cat "$tmp/one.out")"
+track_pid "$one"
+is_worker "$one" || fail "PID $one from spawn-fcgi is not the worker"
+out=$(printf 'begin 1\nparams 1 CONTENT_LENGTH=5\nparams-end 1\nstdin 1 hello\nstdin-end 1\nexpect-end 1\n' |
+    "$FCGI_RAW" -t 10 -r "$tmp/one.rep" "$tmp/one.sock" | sed '1,/^\r*$/d')
+[ "$out" = HELLO ] || fail "the one-liner's worker answered '$out'"
+kill -TERM "$one"
+wait_until 15 gone "$one" || fail "the one-liner's worker did not stop on SIGTERM"
+pass "deploy/spawn-fcgi/README's one-liner: a background worker that serves and stops on SIGTERM"

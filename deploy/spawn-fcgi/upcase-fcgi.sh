@@ -34,6 +34,9 @@ set -eu
 : "${UPCASE_FCGI_CHILDREN=}"
 : "${UPCASE_FCGI_MAX_BODY=1M}"
 : "${UPCASE_FCGI_OPTIONS=}"
+# The status page, at the path the nginx and lighttpd files restrict to
+# 127.0.0.1 (man page, "Status page"); empty: none.
+: "${UPCASE_FCGI_STATUS_PATH=/status}"
 : "${UPCASE_FCGI_SYSLOG=0}"
 
 # The socket's directory; /run is emptied at boot.
@@ -49,6 +52,8 @@ set --
 set -- "$@" -- "$UPCASE_FCGI" -m "$UPCASE_FCGI_MAX_BODY"
 [ "$UPCASE_FCGI_SYSLOG" = 1 ] || set -- "$@" -f
 [ -z "$UPCASE_FCGI_CHILDREN" ] || set -- "$@" -c "$UPCASE_FCGI_CHILDREN"
+[ -z "$UPCASE_FCGI_STATUS_PATH" ] ||
+    set -- "$@" --status-path "$UPCASE_FCGI_STATUS_PATH"
 # shellcheck disable=SC2086 # options are meant to be split into words
 set -- "$@" $UPCASE_FCGI_OPTIONS
 
