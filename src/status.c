@@ -83,18 +83,18 @@ status_has_token(const char *query, const char *name)
 int
 status_asked(const char *path, char **envp, struct status_ask *ask)
 {
-	const char	*script, *uri, *query, *q;
+	const char	*script, *uri = NULL, *query, *q;
 	size_t		 n;
 
 	if (path == NULL || scoreboard == NULL)
 		return 0;
-	uri = FCGX_GetParam("REQUEST_URI", envp);
+	/* Every request passes here: one lookup when SCRIPT_NAME is set. */
 	script = FCGX_GetParam("SCRIPT_NAME", envp);
 	if (script != NULL && *script != '\0') {
 		if (strcmp(script, path) != 0)
 			return 0;
 	} else {
-		if (uri == NULL)
+		if ((uri = FCGX_GetParam("REQUEST_URI", envp)) == NULL)
 			return 0;
 		n = (q = strchr(uri, '?')) != NULL ? (size_t)(q - uri) :
 		    strlen(uri);
@@ -102,6 +102,8 @@ status_asked(const char *path, char **envp, struct status_ask *ask)
 			return 0;
 	}
 	query = FCGX_GetParam("QUERY_STRING", envp);
+	if (query == NULL && uri == NULL)
+		uri = FCGX_GetParam("REQUEST_URI", envp);
 	if (query == NULL && uri != NULL && (q = strchr(uri, '?')) != NULL)
 		query = q + 1;
 	if (query == NULL)
@@ -480,6 +482,38 @@ om_child_labels(int i, const struct sb_child *c)
 	put("\"");
 }
 
+/* What om_children shows of each child. */
+enum child_figure { CHILD_REQUESTS, CHILD_START, CHILD_AGE };
+
+/* An OpenMetrics family with a sample per live child. */
+static void
+om_children(const struct status_sums *s, const char *family,
+    const char *type, const char *help, enum child_figure what)
+{
+	const struct sb_child	*c;
+	int			 i, n = (int)SB_GET(scoreboard->pool.children);
+
+	om_family(family, type, help);
+	for (i = 0; i < n; i++) {
+		if (SB_GET((c = &scoreboard->child[i])->pid) == 0)
+			continue;
+		put("upcase_fcgi_");
+		put(family);
+		if (what == CHILD_REQUESTS)
+			put("_total");
+		om_child_labels(i, c);
+		put("} ");
+		if (what == CHILD_REQUESTS)
+			put_u64(SB_GET(c->requests));
+		else if (what == CHILD_START)
+			put_seconds(SB_GET(c->started_ms));
+		else
+			put_seconds(SB_GET(c->state) == SB_BUSY ? s->mono_ms -
+			    SB_GET(c->request_started_ms) : 0);
+		put("\n");
+	}
+}
+
 static void
 page_openmetrics(const struct status_sums *s, const struct figure *f, int nf,
     int full)
@@ -522,38 +556,13 @@ page_openmetrics(const struct status_sums *s, const struct figure *f, int nf,
 		put("\n");
 	}
 	if (full) {
-		om_family("child_requests", "counter",
-		    "Requests served by this child");
-		for (i = 0; i < n; i++)
-			if (SB_GET((c = &scoreboard->child[i])->pid) != 0) {
-				put("upcase_fcgi_child_requests_total");
-				om_child_labels(i, c);
-				put("} ");
-				put_u64(SB_GET(c->requests));
-				put("\n");
-			}
-		om_family("child_start_time_seconds", "gauge",
-		    "When this child started");
-		for (i = 0; i < n; i++)
-			if (SB_GET((c = &scoreboard->child[i])->pid) != 0) {
-				put("upcase_fcgi_child_start_time_seconds");
-				om_child_labels(i, c);
-				put("} ");
-				put_seconds(SB_GET(c->started_ms));
-				put("\n");
-			}
-		om_family("child_request_age_seconds", "gauge",
-		    "Age of the request this child serves (0: idle)");
-		for (i = 0; i < n; i++)
-			if (SB_GET((c = &scoreboard->child[i])->pid) != 0) {
-				put("upcase_fcgi_child_request_age_seconds");
-				om_child_labels(i, c);
-				put("} ");
-				put_seconds(SB_GET(c->state) == SB_BUSY ?
-				    s->mono_ms - SB_GET(c->request_started_ms) :
-				    0);
-				put("\n");
-			}
+		om_children(s, "child_requests", "counter",
+		    "Requests served by this child", CHILD_REQUESTS);
+		om_children(s, "child_start_time_seconds", "gauge",
+		    "When this child started", CHILD_START);
+		om_children(s, "child_request_age_seconds", "gauge",
+		    "Age of the request this child serves (0: idle)",
+		    CHILD_AGE);
 		om_family("child_state", "stateset", "What this child does");
 		for (i = 0; i < n; i++) {
 			if (SB_GET((c = &scoreboard->child[i])->pid) == 0)

@@ -7,7 +7,7 @@
 #
 # It builds a minimal Debian 12 root (debootstrap --variant=minbase
 # bookworm) from this machine's own apt source, clones the committed tree
-# (HEAD) into /usr/local/src/upcase-fcgi there, mounts proc, sys, dev,
+# (HEAD) into /usr/local/src/upcase-fcgi there, mounts the root onto itself (a mount point, as / is), proc, sys, dev,
 # dev/pts, dev/shm and a tmpfs on /tmp, and runs, as root in that root,
 # README's commands exactly as written:
 #   ./quickstart test    in a clone in /root first: it must refuse at once,
@@ -217,6 +217,11 @@ git clone -q "$srcdir" "$root$tree" && git clone -q "$srcdir" "$root/root/upcase
     { failure "git clone of $srcdir failed"; exit 1; }
 say "cloned $(git -C "$root$tree" log -1 --format='%h %s') into $tree and /root/upcase-fcgi"
 [ -s "$root/etc/resolv.conf" ] || cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The root a mount point of its own, as / is on a real machine: ip netns
+# exec (tests/scale-out.sh) remounts / as a slave, which fails with
+# EINVAL on a directory that is not a mount point.
+mount --bind "$root" "$root" && mount --make-private "$root" ||
+    { failure "cannot bind-mount the root onto itself"; exit 1; }
 mount_in proc proc proc
 mount_in sysfs sysfs sys
 mount_in bind /dev dev

@@ -266,6 +266,28 @@ start_spawn_fcgi() {
 		fail "spawn-fcgi did not start the worker on $_sock"; }
 }
 
+# post_concurrently DIR N CURL-ARGS...: N POSTs at once, the body of
+# request I (0 to N-1) from DIR/I.in and its answer to DIR/I.out, each
+# bounded by curl's --max-time; CURL-ARGS name the server and URL.  Fails
+# unless every curl succeeded.
+post_concurrently() {
+	_dir=$1; _n=$2; shift 2
+	_pids=
+	_i=0
+	while [ "$_i" -lt "$_n" ]; do
+		"$CURL" -sS --max-time 25 --data-binary "@$_dir/$_i.in" \
+		    -o "$_dir/$_i.out" "$@" 2>"$_dir/$_i.err" &
+		_pids="$_pids $!"
+		_i=$((_i + 1))
+	done
+	_failed=0
+	for _p in $_pids; do
+		wait "$_p" || _failed=$((_failed + 1))
+	done
+	[ "$_failed" -eq 0 ] ||
+	    fail "$_failed of $_n concurrent curls failed: $(sort "$_dir"/*.err | uniq -c | head -5)"
+}
+
 # is_worker PID: PID runs the worker (spawn-fcgi has executed it).
 is_worker() { [ "$(ps -o comm= -p "$1")" = upcase-fcgi ]; }
 

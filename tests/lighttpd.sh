@@ -236,23 +236,14 @@ check_serving() {
 
 	# 200 concurrent requests, each with its own body.
 	rm -rf "$tmp/c"; mkdir "$tmp/c"
-	pids=
 	i=0
 	while [ $i -lt 200 ]; do
 		printf 'request %d of 200 to %s: abcdefghijklmnopqrstuvwxyz ü\n' \
 		    $i "$1" >"$tmp/c/$i.in"
-		"$CURL" -sS --max-time 25 --unix-socket "$lt_dir/http.sock" \
-		    --data-binary "@$tmp/c/$i.in" -o "$tmp/c/$i.out" \
-		    http://localhost/ 2>"$tmp/c/$i.err" &
-		pids="$pids $!"
 		i=$((i + 1))
 	done
-	failed=0
-	for pid in $pids; do
-		wait "$pid" || failed=$((failed + 1))
-	done
-	[ $failed -eq 0 ] ||
-	    fail "$1: $failed of 200 concurrent curls failed: $(sort "$tmp"/c/*.err | uniq -c | head -5)"
+	post_concurrently "$tmp/c" 200 --unix-socket "$lt_dir/http.sock" \
+	    http://localhost/
 	i=0
 	while [ $i -lt 200 ]; do
 		sed 's/ü/Ü/' "$tmp/c/$i.in" | upcased /dev/stdin |

@@ -147,20 +147,7 @@ while [ $i -lt 200 ]; do
 	    $i $i >"$tmp/c/$i.in"
 	i=$((i + 1))
 done
-pids=
-i=0
-while [ $i -lt 200 ]; do
-	"$CURL" -sS --max-time 25 --unix-socket "$HTTP_SOCKET" \
-	    --data-binary "@$tmp/c/$i.in" -o "$tmp/c/$i.out" \
-	    http://localhost/ 2>"$tmp/c/$i.err" &
-	pids="$pids $!"
-	i=$((i + 1))
-done
-failed=0
-for pid in $pids; do
-	wait "$pid" || failed=$((failed + 1))
-done
-[ $failed -eq 0 ] || fail "$failed of 200 concurrent curls failed: $(cat "$tmp"/c/*.err | sort | uniq -c | head -5)"
+post_concurrently "$tmp/c" 200 --unix-socket "$HTTP_SOCKET" http://localhost/
 i=0
 while [ $i -lt 200 ]; do
 	upcased "$tmp/c/$i.in" | cmp -s - "$tmp/c/$i.out" ||

@@ -143,15 +143,7 @@ echo
 echo "| body | shipped req/s | default req/s | shipped/default | p99 ms shipped / default | nginx CPU µs/req shipped / default | temp files per request, shipped: body / answer | default: body / answer | errors |"
 echo "|---|---:|---:|---:|---|---|---|---|---|"
 for size in $sizes; do
-	awk -v s="$size" -v name="$(size_name "$size")" -v tck="$tck" '
-	function median(list,   a, n, i, j, t) {
-		n = split(list, a, " ")
-		for (i = 2; i <= n; i++)
-			for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-			}
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	awk -v s="$size" -v name="$(size_name "$size")" -v tck="$tck" "$awk_median"'
 	$1 == s {
 		v = $2
 		rps[v] = rps[v] " " $4 / ($5 / 1e6)

@@ -6,7 +6,7 @@
 #
 # It finds the source and build trees, the tools (a variable already set,
 # such as NGINX=..., wins), sources tests/lib.sh, and defines log,
-# pick_port, need_built, make_bodies, size_name, and bench_location and
+# awk_median, pick_port, need_built, make_bodies, size_name, and bench_location and
 # bench_server, the nginx configuration in front of the responders.
 
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,6 +25,20 @@ spawn_user=
 [ "$(id -u)" = 0 ] && spawn_user="-u $run_user -g $run_group"
 
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+
+# awk_median: an awk function, median(LIST), of a space-separated list,
+# for the reports' awk programs: awk "$awk_median"'...'.
+awk_median='
+function median(list,   a, n, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+		}
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+'
+
 
 # A free port on 127.0.0.1, as far as ss can tell.
 pick_port() {

@@ -148,15 +148,7 @@ done
 
 awk -v tck="$clk_tck" -v size="$(size_name "$size")" -v conns="$conns" \
     -v rounds="$rounds" -v children="$children" -v what="$feature" \
-    -v off="${off_opts:-without --status-path}" '
-function median(list,   a, n, i, j, t) {
-	n = split(list, a, " ")
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+    -v off="${off_opts:-without --status-path}" "$awk_median"'
 {
 	rps[$1] = rps[$1] " " $2 / ($3 / 1e6)
 	cpu[$1] = cpu[$1] " " $5 * 1e6 / tck / $2

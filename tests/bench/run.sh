@@ -86,17 +86,6 @@ for n in 1 2 4 8 16; do
 	[ "$n" -le $((2 * ncpu)) ] && scale_list="$scale_list $n"
 done
 clk_tck=$(getconf CLK_TCK)
-# The median of a space-separated list, for the report's awk programs.
-awk_median='
-function median(list,   a, n, i, j, t) {
-	n = split(list, a, " ")
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
-			t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-		}
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
-'
 wrk_bound=$((duration + 30))
 
 # --- processes ----------------------------------------------------------
