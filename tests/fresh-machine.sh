@@ -7,8 +7,9 @@
 #
 # It builds a minimal Debian 12 root (debootstrap --variant=minbase
 # bookworm) from this machine's own apt source, clones the committed tree
-# (HEAD) into /usr/local/src/upcase-fcgi there, mounts the root onto itself (a mount point, as / is), proc, sys, dev,
-# dev/pts, dev/shm and a tmpfs on /tmp, and runs, as root in that root,
+# (HEAD) into /usr/local/src/upcase-fcgi there, mounts the root onto
+# itself (a mount point, as / is), proc, sys, dev, dev/pts, dev/shm and a
+# tmpfs on /tmp, and runs, as root in that root,
 # README's commands exactly as written:
 #   ./quickstart test    in a clone in /root first: it must refuse at once,
 #                        naming the cause (nobody cannot enter /root);
