@@ -18,6 +18,14 @@ for want in 'location = /status {' 'allow 127.0.0.1;' 'deny all;' \
 	sed 's/^[[:space:]]*//' "$tmp/server.conf" | grep -qxF "$want" ||
 	    fail "deploy/nginx/upcase-fcgi.conf: no '$want'"
 done
+# The man page's nginx example shows the same location.
+sed -n '/^\tlocation = \/status {$/,/^\t}$/p' "$tmp/server.conf" |
+    sed 's/^[[:space:]]*//' | grep -v '^#' >"$tmp/location"
+[ "$(wc -l <"$tmp/location")" -ge 8 ] || fail "no location = /status block in the deploy file"
+sed 's/^[[:space:]]*//' "$top_srcdir/man/upcase-fcgi.8" >"$tmp/man"
+while IFS= read -r line; do
+	grep -qxF -- "$line" "$tmp/man" || fail "the man page's nginx example lacks: $line"
+done <"$tmp/location"
 render_nginx_conf "$tmp/server.conf"
 start_nginx
 url="http://127.0.0.1:$port"
