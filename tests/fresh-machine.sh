@@ -264,7 +264,16 @@ step_begin
 in_chroot './quickstart test' </dev/null 2>&1
 test_status=$?
 step_end "./quickstart test"
-[ "$test_status" = 0 ] || failure "./quickstart test exited $test_status"
+if [ "$test_status" != 0 ]; then
+	failure "./quickstart test exited $test_status"
+	# What failed, from the logs of make check and the sanitizer run,
+	# before cleanup removes the root with them.
+	for trs in "$root$tree"/build/tests/*.trs "$root$tree"/build/asan/tests/*.trs; do
+		grep -q '^:test-result: \(FAIL\|ERROR\)' "$trs" 2>/dev/null || continue
+		say "the end of ${trs%.trs}.log:"
+		tail -n 25 "${trs%.trs}.log" | sed 's/^/  /'
+	done
+fi
 left_running "after ./quickstart test"
 
 # --- serve -----------------------------------------------------------------------
