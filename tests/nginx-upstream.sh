@@ -112,9 +112,11 @@ pass "both backends served: $s1 and $s2 of 200"
 grep -q "connect() failed (111: Connection refused) while connecting to upstream.*127.0.0.1:$p3" \
     "$tmp/nginx/error.log" || fail "no refused connect to the down host logged"
 # After max_fails=3 failures it is left out for fail_timeout=5s, then
-# probed by one request per 5 s.
+# probed by one request per 5 s.  Requests already on their way to it
+# when the third failure is counted -- up to the 7 others of a batch of 8
+# -- are tried there too (seen: 5 in 0 s).
 span=$(awk -F'|' 'NR == 1 { f = $1 } END { printf "%d", $1 - f }' "$tmp/load.log")
-[ "$t3" -le $((3 + span / 5 + 1)) ] ||
+[ "$t3" -le $((3 + 7 + span / 5 + 1)) ] ||
     fail "the down host was tried for $t3 requests in $span s (max_fails=3 fail_timeout=5s)"
 pass "down host: tried for $t3 requests (max_fails 3), each retried on a live one; none failed"
 
