@@ -192,7 +192,8 @@ pass "SIGUSR2 with the binary not executable: logged, same children, still servi
 # --- 4. SIGHUP every 100 ms for 10 s under load ---------------------------
 before=$(children_of "$upgrade_pid")
 log_mark=$(lines "$tmp/upgrade.log")
-load_start hup_storm 10 /upgrade/
+# The load outlasts the storm's 10 s, as in keepalive-load.sh.
+load_start hup_storm 14 /upgrade/
 hup_storm "$upgrade_pid" 100
 load_check hup_storm
 alive "$upgrade_pid" || fail "SIGHUP storm: the master died: $(since "$tmp/upgrade.log" "$log_mark")"
