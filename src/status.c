@@ -318,6 +318,14 @@ status_figures(const struct status_sums *s, struct figure *f)
 
 /* --- the three formats ------------------------------------------------ */
 
+/* How long the child's current request has taken; 0 when it is idle. */
+static int64_t
+child_age_ms(const struct status_sums *s, const struct sb_child *c)
+{
+	return SB_GET(c->state) == SB_BUSY ? s->mono_ms -
+	    SB_GET(c->request_started_ms) : 0;
+}
+
 static void
 text_value(const struct figure *f)
 {
@@ -379,8 +387,7 @@ page_text(const struct status_sums *s, const struct figure *f, int nf,
 		put("\nstart_time: ");
 		put_rfc3339(SB_GET(c->started_ms));
 		put("\nrequest_age: ");
-		put_seconds(SB_GET(c->state) == SB_BUSY ? s->mono_ms -
-		    SB_GET(c->request_started_ms) : 0);
+		put_seconds(child_age_ms(s, c));
 		put("\n");
 	}
 }
@@ -447,8 +454,7 @@ page_json(const struct status_sums *s, const struct figure *f, int nf,
 			put(", \"start_time\": ");
 			put_i64(SB_GET(c->started_ms) / 1000);
 			put(", \"request_age\": ");
-			put_seconds(SB_GET(c->state) == SB_BUSY ? s->mono_ms -
-			    SB_GET(c->request_started_ms) : 0);
+			put_seconds(child_age_ms(s, c));
 			put("}");
 		}
 		put(firstc ? "]" : "\n  ]");
@@ -508,8 +514,7 @@ om_children(const struct status_sums *s, const char *family,
 		else if (what == CHILD_START)
 			put_seconds(SB_GET(c->started_ms));
 		else
-			put_seconds(SB_GET(c->state) == SB_BUSY ? s->mono_ms -
-			    SB_GET(c->request_started_ms) : 0);
+			put_seconds(child_age_ms(s, c));
 		put("\n");
 	}
 }

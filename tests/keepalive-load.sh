@@ -158,14 +158,8 @@ log_mark=$(lines "$tmp/worker.log")
 load_start hup_storm 8 /
 hup_storm "$worker_pid" 50
 load_check hup_storm
-alive "$worker_pid" || fail "SIGHUP storm: the master died: $(since "$tmp/worker.log" "$log_mark")"
-[ "$hups_loaded" -ge 40 ] ||
-    fail "SIGHUP storm: only $hups_loaded SIGHUPs landed under load (want >= 40)"
-wait_until 10 count_children "$worker_pid" "$UPGRADE_CHILDREN" ||
-    fail "SIGHUP storm: not $UPGRADE_CHILDREN children afterwards: $(children_of "$worker_pid")"
-disjoint "$before" "$(children_of "$worker_pid")" ||
-    fail "SIGHUP storm: children from before the storm remain"
-clean_log "SIGHUP storm"
+hup_storm_survived "$worker_pid" "$tmp/worker.log" "$log_mark" 40 \
+    "$UPGRADE_CHILDREN" "$before"
 via_nginx || fail "SIGHUP storm: not serving afterwards"
 pass "$hups SIGHUPs every 100 ms ($hups_loaded under load) with keep-alive: 0 failed"
 

@@ -535,3 +535,19 @@ hup_storm() {
 		sleep 0.1
 	done
 }
+
+# hup_storm_survived PID LOG MARK MIN CHILDREN BEFORE: after hup_storm on
+# PID under a load: the master alive, at least MIN signals landed under
+# the load, CHILDREN children again and none of BEFORE among them, and no
+# crash or respawn in LOG after its line MARK.
+hup_storm_survived() {
+	alive "$1" || fail "SIGHUP storm: the master died: $(since "$2" "$3")"
+	[ "$hups_loaded" -ge "$4" ] ||
+	    fail "SIGHUP storm: only $hups_loaded SIGHUPs landed under load (want >= $4)"
+	wait_until 10 count_children "$1" "$5" ||
+	    fail "SIGHUP storm: not $5 children afterwards: $(children_of "$1")"
+	disjoint "$6" "$(children_of "$1")" ||
+	    fail "SIGHUP storm: children from before the storm remain"
+	! since "$2" "$3" | grep -E 'killed by signal|respawning' ||
+	    fail "SIGHUP storm: children crashed (above)"
+}
