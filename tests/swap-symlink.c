@@ -28,13 +28,27 @@ main(int argc, char **argv)
 	}
 	snprintf(link, sizeof(link), "%s.swap", argv[1]);
 	end = time(NULL) + atoi(argv[3]);
+	/*
+	 * The symlink is made before the socket appears, so that the swap
+	 * is one rename: the window it must hit is one system call wide.
+	 */
+	unlink(link);
+	if (symlink(argv[2], link) == -1) {
+		perror(link);
+		return 1;
+	}
 	while (time(NULL) < end) {
 		if (lstat(argv[1], &st) == -1 || !S_ISSOCK(st.st_mode))
 			continue;
-		unlink(link);
-		if (symlink(argv[2], link) == 0 && rename(link, argv[1]) == 0)
+		if (rename(link, argv[1]) == 0) {
 			swaps++;
+			if (symlink(argv[2], link) == -1) {
+				perror(link);
+				return 1;
+			}
+		}
 	}
+	unlink(link);
 	printf("%lu swaps\n", swaps);
 	return 0;
 }
