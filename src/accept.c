@@ -13,12 +13,14 @@
 #include <config.h>
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,30 +31,97 @@
 #include "log.h"
 #include "scoreboard.h"
 
-/* At most one refusal line per peer address per this many ms. */
-#define ACCEPT_LOG_WINDOW_MS	60000
-/* Peers remembered per window; refusals beyond them are only counted. */
-#define ACCEPT_LOG_PEERS	16
+/* At most one refusal line per peer address per this many seconds. */
+#define ACCEPT_LOG_WINDOW_SEC	60
+/* Peers remembered at once; a peer that finds no room is only counted. */
+#define ACCEPT_LOG_PEERS	64
 /* Pause after accept fails for lack of resources (EMFILE, ENOBUFS...). */
 #define ACCEPT_PAUSE_MS		100
 
-struct accept_logged {
-	unsigned char	 key[16];
-	long long	 until_ms;	/* no new line for key before this */
-};
+/*
+ * The refused peers logged in the current window, for the whole pool: a
+ * word per peer, the 32-bit hash of its address above the second (of the
+ * monotonic clock) until which it is not logged again.  The master maps
+ * the table shared before it forks (accept_share_log), so that a peer
+ * refused by every child is still logged once a window, not once per
+ * child; each word changes by compare-and-swap, so two children that
+ * refuse the same new peer at once log it once.  Until then, and in the
+ * fuzz harness, a child uses its own table.
+ */
+static uint64_t			 logged_own[ACCEPT_LOG_PEERS];
+static uint64_t			*logged = logged_own;
 
 static const struct accept_config *acfg;
 static int			 unix_listener;
-static struct accept_logged	 logged[ACCEPT_LOG_PEERS];
 static unsigned long		 unlogged;	/* refusals not logged */
 static long long		 unlogged_since_ms;
 static long long		 error_quiet_until_ms;
 static unsigned long		 errors_unlogged;
 
+/* The master, before it forks: one table of logged peers for the pool. */
+void
+accept_share_log(void)
+{
+	void	*p;
+
+	p = mmap(NULL, sizeof(logged_own), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fatal("mmap of the %zu-byte table of logged peers",
+		    sizeof(logged_own));
+	logged = p;
+}
+
+/* FNV-1a of a peer's address (allow_peer_key's 16 bytes). */
+static uint32_t
+accept_peer_hash(const unsigned char *key)
+{
+	uint32_t	 h = 2166136261u;
+	int		 i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 16777619u;
+	return h;
+}
+
 /*
- * Log a refused peer: once per address per window, at most
- * ACCEPT_LOG_PEERS addresses per window, and a count of the rest, so that
- * a flood of connections cannot flood the log.
+ * Whether this refusal of the peer with hash h is the first of a window:
+ * it then claims one of the peer's two words and the caller logs it.  A
+ * peer whose word still holds it, or whose two words both hold other
+ * peers, is not logged.
+ */
+static int
+accept_first_refusal(uint32_t h, uint32_t now_sec)
+{
+	uint64_t	*w[2], seen, mine;
+	int		 i;
+
+	w[0] = &logged[h % ACCEPT_LOG_PEERS];
+	w[1] = &logged[(h / ACCEPT_LOG_PEERS) % ACCEPT_LOG_PEERS];
+	mine = (uint64_t)h << 32 | (now_sec + ACCEPT_LOG_WINDOW_SEC);
+	for (i = 0; i < 2; i++) {
+		seen = __atomic_load_n(w[i], __ATOMIC_RELAXED);
+		if ((uint32_t)seen > now_sec && (uint32_t)(seen >> 32) == h)
+			return 0;
+	}
+	for (i = 0; i < 2; i++) {
+		seen = __atomic_load_n(w[i], __ATOMIC_RELAXED);
+		if ((uint32_t)seen > now_sec)
+			continue;		/* another peer's window */
+		if (__atomic_compare_exchange_n(w[i], &seen, mine, 0,
+		    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return 1;
+		/* Another child was faster: with this peer, or another. */
+		if ((uint32_t)(seen >> 32) == h)
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * Log a refused peer: once per address per window for the whole pool, at
+ * most ACCEPT_LOG_PEERS addresses at once, and a count of the rest, so
+ * that a flood of connections cannot flood the log.
  */
 static void
 accept_log_refusal(const struct sockaddr *sa, socklen_t len)
@@ -60,22 +129,17 @@ accept_log_refusal(const struct sockaddr *sa, socklen_t len)
 	unsigned char	 key[16];
 	char		 text[64];
 	long long	 now = clock_now_ms();
-	int		 i, free_slot = -1;
 
 	memset(key, 0, sizeof(key));
 	allow_peer_key(sa, len, key);
-	for (i = 0; i < ACCEPT_LOG_PEERS; i++) {
-		if (logged[i].until_ms > now) {
-			if (memcmp(logged[i].key, key, sizeof(key)) == 0)
-				goto quiet;
-		} else if (free_slot == -1)
-			free_slot = i;
+	if (!accept_first_refusal(accept_peer_hash(key),
+	    (uint32_t)(now / 1000))) {
+		if (unlogged++ == 0)
+			unlogged_since_ms = now;
+		return;
 	}
-	if (free_slot == -1)
-		goto quiet;
-	memcpy(logged[free_slot].key, key, sizeof(key));
-	logged[free_slot].until_ms = now + ACCEPT_LOG_WINDOW_MS;
-	if (unlogged > 0 && now - unlogged_since_ms >= ACCEPT_LOG_WINDOW_MS) {
+	if (unlogged > 0 &&
+	    now - unlogged_since_ms >= ACCEPT_LOG_WINDOW_SEC * 1000LL) {
 		log_warnx("refused %lu more connections from peers not on "
 		    "the allowlist in the last %lld s", unlogged,
 		    (now - unlogged_since_ms) / 1000);
@@ -83,10 +147,6 @@ accept_log_refusal(const struct sockaddr *sa, socklen_t len)
 	}
 	log_warnx("refused a connection from %s: not on the allowlist (-A); "
 	    "closed unread", allow_peer_text(sa, len, text, sizeof(text)));
-	return;
-quiet:
-	if (unlogged++ == 0)
-		unlogged_since_ms = now;
 }
 
 /*

@@ -16,6 +16,7 @@ struct accept_config {
 /* accept_next: nothing is waiting on the listening socket. */
 #define ACCEPT_NONE	(-2)
 
+void	accept_share_log(void);
 void	accept_init(const struct accept_config *);
 int	accept_next(void);
 void	accept_kept(int);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accept.h"
 #include "address.h"
 #include "allow.h"
 #include "listen.h"
@@ -502,8 +503,11 @@ main(int argc, char **argv)
 		log_warnx("-A or FCGI_WEB_SERVER_ADDRS: ignored on a unix "
 		    "socket, which has no peer address; its file mode (-M) "
 		    "says who may connect");
-	else if (allow.n > 0)
+	else if (allow.n > 0) {
 		worker.allow = &allow;
+		/* A refused peer is logged once for the pool, not per child. */
+		accept_share_log();
+	}
 	priv_drop(&ids);
 
 	worker.max_body = o.max_body;

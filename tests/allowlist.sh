@@ -1,7 +1,8 @@
 #!/bin/sh
 # The peer allowlist (-A, FCGI_WEB_SERVER_ADDRS), IPv4 and IPv6 alike, on
 # one socket that takes both families: a peer not on the list is closed
-# before a byte of it is read and logged once a minute; CIDR prefixes
+# before a byte of it is read and logged once a minute for the whole
+# pool, however many children refuse it; CIDR prefixes
 # admit and refuse by their bits; the variable alone works and -A
 # overrides it; on a unix socket the list is ignored with a warning; a
 # list that is not one exits 2.
@@ -81,6 +82,30 @@ admitted "127.0.0.1:$port"
 [ "$(children_of "$worker_pid")" = "$children" ] || fail "the child changed: refusals must not kill it"
 stop_worker
 pass "refused peer reset unread with 0 bytes back; 21 refusals, one log line; same child serves on"
+
+# Once per address per minute for the pool, not per child: 4 children,
+# 3 rounds of 20 connections at once from ::1 and 127.0.0.2, and one line
+# for each address.
+port=$(free_port)
+start_worker_on ":$port" -c 4 -A 127.0.0.1
+for _ in 1 2 3; do
+	flood=
+	for i in $(seq 10); do
+		fcgi_post "[::1]:$port" flood >/dev/null 2>&1 &
+		flood="$flood $!"
+		fcgi_post "127.0.0.1:$port" flood -b 127.0.0.2:0 >/dev/null 2>&1 &
+		flood="$flood $!"
+	done
+	# shellcheck disable=SC2086
+	wait $flood
+done
+admitted "127.0.0.1:$port"
+for peer in ::1 127.0.0.2; do
+	[ "$(grep -c "refused a connection from $peer:" "$tmp/worker.log")" -eq 1 ] ||
+	    fail "4 children, 30 refusals of $peer: expected one line: $(cat "$tmp/worker.log")"
+done
+stop_worker
+pass "4 children, 60 refusals from 2 peers: one line for each"
 
 # A unix socket has no peer address: the list is ignored, and said so.
 start_worker_on "$tmp/u.sock" -c 1 -A 127.0.0.1
