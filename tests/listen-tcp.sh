@@ -1,7 +1,8 @@
 #!/bin/sh
 # -s ADDRESS in each of its forms: 127.0.0.1:PORT serves IPv4 only,
 # [::1]:PORT IPv6 only, :PORT and PORT both families on one socket; the
-# socket is close-on-exec and listens with --backlog; addresses that are
+# socket is close-on-exec and listens with --backlog; where the kernel has
+# no IPv6, :PORT is one IPv4 socket; addresses that are
 # not one exit 2, a port in use exits 1.
 . "$top_srcdir/tests/lib.sh"
 [ -x "$FCGI_RAW" ] || fail "$FCGI_RAW not built (make check builds it)"
@@ -55,6 +56,27 @@ for form in ":PORT" "PORT"; do
 	stop_worker
 	pass "$form: one socket on every address, IPv4 and IPv6, backlog 7"
 done
+
+# A kernel without IPv6 (tests/no-ipv6.so: socket(AF_INET6) fails with
+# EAFNOSUPPORT): :PORT falls back to one IPv4 socket on every address.
+[ -r "$top_builddir/tests/no-ipv6.so" ] || fail "tests/no-ipv6.so not built (make check builds it)"
+port=$(free_port)
+# Only the worker gets the object.  A sanitizer build wants its runtime
+# first among the libraries.
+saved_asan=${ASAN_OPTIONS-}
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+LD_PRELOAD="$top_builddir/tests/no-ipv6.so"
+export ASAN_OPTIONS LD_PRELOAD
+serve_tcp ":$port"
+unset LD_PRELOAD
+ASAN_OPTIONS=$saved_asan
+answers "127.0.0.1:$port"
+unreachable "[::1]:$port"
+ss -Hltn "sport = :$port" >"$tmp/ss.out"
+[ "$(wc -l <"$tmp/ss.out")" -eq 1 ] && awk '{ exit !($4 ~ /^0\.0\.0\.0:/) }' "$tmp/ss.out" ||
+    fail ":PORT without IPv6: expected one 0.0.0.0 socket: $(cat "$tmp/ss.out")"
+stop_worker
+pass ":PORT on a kernel without IPv6: one IPv4 socket on every address"
 
 # Not an address: usage error, exit 2, nothing bound.
 for bad in "1.2.3.4" "::1:9000" ":0" "127.0.0.1:70000" "[::1]9000" "127.0.0.1:"; do
