@@ -5,7 +5,8 @@
 #   2. SIGUSR2 upgrades a replaced binary (new inode) in place: same
 #      master PID, every old child retired and replaced, the log says so;
 #   3. SIGUSR2 finds the binary not executable: the running image keeps
-#      serving with the same children and logs why;
+#      serving with the same children and logs why (and, without load,
+#      the same when the binary is missing or crashes at start-up);
 #   4. SIGHUP arrives every 100 ms for 10 s: the master survives;
 # and, without load, 5. SIGUSR1 and SIGPIPE leave the master serving and
 # its unix socket in place.  Under load, every scenario must have no
@@ -188,6 +189,31 @@ same_set "$before" "$(children_of "$upgrade_pid")" ||
     fail "refused upgrade: children changed: $before, now $(children_of "$upgrade_pid")"
 via_nginx /upgrade/ || fail "refused upgrade: not serving afterwards"
 pass "SIGUSR2 with the binary not executable: logged, same children, still serving, 0 failed"
+
+# --- 3b. SIGUSR2 with the binary missing, or crashing at start-up --------
+# usr2_refused CASE LINE: SIGUSR2 logs LINE and "does not start", and the
+# same children go on serving.
+usr2_refused() {
+	_before=$(children_of "$upgrade_pid")
+	_mark=$(lines "$tmp/upgrade.log")
+	kill -USR2 "$upgrade_pid"
+	wait_until 10 sh -c "tail -n +$((_mark + 1)) '$tmp/upgrade.log' |
+	    grep -qF 'upgrade: $bin does not start; still serving with the running image'" ||
+	    fail "$1: no 'does not start' line: $(since "$tmp/upgrade.log" "$_mark")"
+	since "$tmp/upgrade.log" "$_mark" | grep -qF "$2" ||
+	    fail "$1: no line '$2': $(since "$tmp/upgrade.log" "$_mark")"
+	alive "$upgrade_pid" || fail "$1: the master died"
+	same_set "$_before" "$(children_of "$upgrade_pid")" ||
+	    fail "$1: children changed: $_before, now $(children_of "$upgrade_pid")"
+	via_nginx /upgrade/ || fail "$1: not serving afterwards"
+}
+mv "$bin" "$bin.kept"
+usr2_refused "missing binary" "upgrade: cannot execute $bin: No such file or directory"
+printf '#!/bin/sh\nkill -SEGV $$\n' >"$bin"
+chmod 755 "$bin"
+usr2_refused "binary that crashes" "upgrade: $bin --test was killed by signal 11"
+mv -f "$bin.kept" "$bin"
+pass "SIGUSR2 with the binary missing, or crashing at start-up: logged why, same children, still serving"
 
 # --- 4. SIGHUP every 100 ms for 10 s under load ---------------------------
 before=$(children_of "$upgrade_pid")
