@@ -287,3 +287,17 @@ accept_kept(int fd)
 	    accept_set_timeout(fd, SO_SNDTIMEO) == -1)
 		log_warn("set the send timeout of a kept connection");
 }
+
+/*
+ * Whether a connection just accepted has its first bytes (or its end)
+ * waiting, without blocking: one system call per new connection, so that
+ * a peer that sends nothing never makes the child wait on it.
+ */
+int
+accept_has_bytes(int fd)
+{
+	char	 c;
+
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
+	    (errno != EAGAIN && errno != EWOULDBLOCK);
+}

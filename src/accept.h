@@ -20,5 +20,6 @@ void	accept_share_log(void);
 void	accept_init(const struct accept_config *);
 int	accept_next(void);
 void	accept_kept(int);
+int	accept_has_bytes(int);
 
 #endif

@@ -1,10 +1,12 @@
 /*
  * The connections a child keeps open between requests (FCGI_KEEP_CONN:
- * nginx's upstream keep-alive).  This file owns their slots, the wait set
- * they sit in while idle, their order of last use, and closing them: the
- * least recently used one when there is no room for another
- * (--max-conns), and any that stays idle for --idle-timeout.  Serving
- * requests on them is worker.c's; a connection in service is in no list.
+ * nginx's upstream keep-alive), and the new ones that have sent nothing
+ * yet.  This file owns their slots, the wait set they sit in while idle,
+ * their order of last use, and closing them: the least recently used one
+ * when there is no room for another (--max-conns), any that stays idle
+ * for --idle-timeout, and a new one still silent after --io-timeout.
+ * Serving requests on them is worker.c's; a connection in service is in
+ * no list.
  *
  * Slots live in one mapping made at start-up (no heap).  The wait set is
  * the worker's epoll instance; a kept connection's event carries its slot
@@ -27,37 +29,54 @@
 /* Lines about closing connections for room: at most one per this long. */
 #define CONNS_LOG_MS		10000
 
+/*
+ * The two lists a waiting connection is in, each oldest first: kept ones
+ * by last use (closed after --idle-timeout), and new ones that have sent
+ * nothing yet (closed after --io-timeout).
+ */
+enum conn_list { CONN_KEPT, CONN_SILENT, CONN_LISTS };
+
 struct conn {
 	int		 fd;		/* -1: free */
 	int		 in_set;	/* registered with the wait set */
-	int		 idle;		/* in the LRU list */
-	long long	 idle_since_ms;
-	int		 prev, next;	/* LRU list, oldest first; -1 ends */
+	int		 was_kept;	/* kept for a request before */
+	int		 list;		/* enum conn_list, or -1: in none */
+	long long	 since_ms;	/* idle, or silent, since */
+	int		 prev, next;	/* in its list; -1 ends */
+};
+
+struct conn_queue {
+	int		 head, tail;	/* slots; -1: empty */
+	int		 count;
+	int		 timeout_ms;	/* 0: none */
 };
 
 static struct conn	*conns;
 static int		 nslots;	/* max_conns + 1: one in service */
 static int		 max_kept;
-static int		 kept;		/* idle, in the LRU list */
-static int		 lru_head = -1, lru_tail = -1;
-static int		 idle_timeout_ms;
+static struct conn_queue lists[CONN_LISTS];
 static int		 wait_fd;
 static long long	 room_log_at_ms;
 static unsigned long	 room_closed;	/* since the last line */
+static long long	 silent_log_at_ms;
+static unsigned long	 silent_closed;	/* since the last line */
 
 /*
- * Make the slots: max_kept idle connections at most, and one more for the
- * connection in service.  epoll_fd is the worker's wait set.
+ * Make the slots: max_kept waiting connections at most, and one more for
+ * the connection in service.  epoll_fd is the worker's wait set.
  */
 void
-conns_init(int max, int idle_timeout_sec, int epoll_fd)
+conns_init(int max, int idle_timeout_sec, int io_timeout_sec, int epoll_fd)
 {
 	void	*mem;
 	int	 i;
 
 	max_kept = max;
 	nslots = max + 1;
-	idle_timeout_ms = idle_timeout_sec * 1000;
+	for (i = 0; i < CONN_LISTS; i++)
+		lists[i].head = lists[i].tail = -1;
+	lists[CONN_KEPT].timeout_ms = idle_timeout_sec * 1000;
+	lists[CONN_SILENT].timeout_ms = io_timeout_sec * 1000;
 	wait_fd = epoll_fd;
 	mem = mmap(NULL, (size_t)nslots * sizeof(*conns), PROT_READ |
 	    PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -68,23 +87,70 @@ conns_init(int max, int idle_timeout_sec, int epoll_fd)
 		conns[i].fd = -1;
 }
 
+/* Take slot out of the list it is in, if any. */
 static void
 conns_unlink(int slot)
 {
-	struct conn	*c = &conns[slot];
+	struct conn		*c = &conns[slot];
+	struct conn_queue	*q;
 
-	if (!c->idle)
+	if (c->list < 0)
 		return;
+	q = &lists[c->list];
 	if (c->prev >= 0)
 		conns[c->prev].next = c->next;
 	else
-		lru_head = c->next;
+		q->head = c->next;
 	if (c->next >= 0)
 		conns[c->next].prev = c->prev;
 	else
-		lru_tail = c->prev;
-	c->idle = 0;
-	kept--;
+		q->tail = c->prev;
+	c->list = -1;
+	q->count--;
+}
+
+/* Put slot at the end of list, waiting since now. */
+static void
+conns_append(int slot, enum conn_list list)
+{
+	struct conn		*c = &conns[slot];
+	struct conn_queue	*q = &lists[list];
+
+	c->list = list;
+	c->since_ms = clock_now_ms();
+	c->prev = q->tail;
+	c->next = -1;
+	if (q->tail >= 0)
+		conns[q->tail].next = slot;
+	else
+		q->head = slot;
+	q->tail = slot;
+	q->count++;
+}
+
+/* Register slot's connection with the wait set, once; -1 on failure. */
+static int
+conns_watch(int slot)
+{
+	struct conn		*c = &conns[slot];
+	struct epoll_event	 ev;
+
+	if (c->in_set)
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = (uint32_t)slot;
+	if (epoll_ctl(wait_fd, EPOLL_CTL_ADD, c->fd, &ev) == -1)
+		return -1;
+	c->in_set = 1;
+	return 0;
+}
+
+/* Waiting connections, kept and silent: what --max-conns bounds. */
+static int
+conns_waiting(void)
+{
+	return lists[CONN_KEPT].count + lists[CONN_SILENT].count;
 }
 
 /* Close an idle connection; the kernel takes it out of the wait set. */
@@ -107,6 +173,7 @@ conns_add(int fd)
 		if (conns[i].fd == -1) {
 			memset(&conns[i], 0, sizeof(conns[i]));
 			conns[i].fd = fd;
+			conns[i].list = -1;
 			conns[i].prev = conns[i].next = -1;
 			return i;
 		}
@@ -120,7 +187,7 @@ conns_fd(int slot)
 	return conns[slot].fd;
 }
 
-/* A kept connection has a request: it is in service, no longer idle. */
+/* A waiting connection has a request: it is in service, in no list. */
 void
 conns_take(int slot)
 {
@@ -147,7 +214,7 @@ conns_close_lru(void)
 	long long	 now;
 	int		 slot, waiting;
 
-	for (slot = lru_head; slot >= 0; slot = conns[slot].next) {
+	for (slot = lists[CONN_KEPT].head; slot >= 0; slot = conns[slot].next) {
 		/* Only when full, so at most a few calls per request then. */
 		if (ioctl(conns[slot].fd, FIONREAD, &waiting) == 0 &&
 		    waiting == 0)
@@ -168,78 +235,127 @@ conns_close_lru(void)
 }
 
 /*
+ * Make room for one more waiting connection: close the oldest silent one,
+ * else the least recently used idle kept one.  Returns 0, or -1 when
+ * neither can be closed.
+ */
+static int
+conns_make_room(void)
+{
+	if (conns_waiting() < max_kept)
+		return 0;
+	if (lists[CONN_SILENT].head >= 0) {
+		conns_close(lists[CONN_SILENT].head);
+		silent_closed++;
+		return 0;
+	}
+	return conns_close_lru();
+}
+
+/*
  * After a request, the web server keeps the connection of slot: put it in
  * the wait set (the first time), at the end of the LRU list.  When
- * max_kept are kept already, the least recently used idle one is closed;
- * if none can be, this one is.  Returns CONNS_KEPT_NEW the first time a
- * connection is kept, CONNS_KEPT after that, -1 if it was closed.
+ * max_kept connections wait already, the oldest silent one or the least
+ * recently used idle one is closed; if none can be, this one is.  Returns
+ * CONNS_KEPT_NEW the first time a connection is kept, CONNS_KEPT after
+ * that, -1 if it was closed.
  */
 int
 conns_keep(int slot)
 {
-	struct conn		*c = &conns[slot];
-	struct epoll_event	 ev;
-	int			 first = 0;
+	struct conn	*c = &conns[slot];
+	int		 first = !c->was_kept;
 
 	/* In service, so in no list; be sure, a list must never loop. */
 	conns_unlink(slot);
-	if (kept >= max_kept && conns_close_lru() == -1) {
+	if (conns_make_room() == -1) {
 		conns_close(slot);
 		return -1;
 	}
-	if (!c->in_set) {
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.u32 = (uint32_t)slot;
-		if (epoll_ctl(wait_fd, EPOLL_CTL_ADD, c->fd, &ev) == -1) {
-			log_warn("epoll_ctl: keeping a connection");
-			conns_close(slot);
-			return -1;
-		}
-		c->in_set = 1;
-		first = 1;
+	if (conns_watch(slot) == -1) {
+		log_warn("epoll_ctl: keeping a connection");
+		conns_close(slot);
+		return -1;
 	}
-	c->idle = 1;
-	c->idle_since_ms = clock_now_ms();
-	c->prev = lru_tail;
-	c->next = -1;
-	if (lru_tail >= 0)
-		conns[lru_tail].next = slot;
-	else
-		lru_head = slot;
-	lru_tail = slot;
-	kept++;
+	c->was_kept = 1;
+	conns_append(slot, CONN_KEPT);
 	return first ? CONNS_KEPT_NEW : CONNS_KEPT;
 }
 
 /*
- * Milliseconds until the oldest idle connection times out (the worker's
+ * A new connection that has sent nothing yet: it waits in the wait set
+ * like a kept one, so that it holds no child, until its first bytes come
+ * (then worker.c serves it) or --io-timeout passes.  Returns 0, or -1 if
+ * it was closed for lack of room.
+ */
+int
+conns_wait_silent(int slot)
+{
+	conns_unlink(slot);
+	if (conns_make_room() == -1 || conns_watch(slot) == -1) {
+		conns_close(slot);
+		silent_closed++;
+		return -1;
+	}
+	conns_append(slot, CONN_SILENT);
+	return 0;
+}
+
+/* Log, at most once per CONNS_LOG_MS, the silent connections closed. */
+static void
+conns_log_silent(long long now)
+{
+	if (silent_closed == 0 || now < silent_log_at_ms)
+		return;
+	log_warnx("closed %lu new connections that sent nothing for %d s "
+	    "(--io-timeout) or found no room (--max-conns %d)",
+	    silent_closed, lists[CONN_SILENT].timeout_ms / 1000, max_kept);
+	silent_closed = 0;
+	silent_log_at_ms = now + CONNS_LOG_MS;
+}
+
+/*
+ * Milliseconds until the next waiting connection times out (the worker's
  * wait timeout), or -1 for none; closes those already due.
  */
 int
 conns_expire(void)
 {
-	long long	 now, due;
+	struct conn_queue	*q;
+	long long		 now, due, next = -1;
+	int			 i;
 
-	if (lru_head < 0 || idle_timeout_ms <= 0)
-		return -1;
 	now = clock_now_ms();
-	while (lru_head >= 0) {
-		due = conns[lru_head].idle_since_ms + idle_timeout_ms;
-		if (due > now)
-			return (int)(due - now);
-		conns_close(lru_head);
+	for (i = 0; i < CONN_LISTS; i++) {
+		q = &lists[i];
+		if (q->timeout_ms <= 0)
+			continue;
+		while (q->head >= 0) {
+			due = conns[q->head].since_ms + q->timeout_ms;
+			if (due > now) {
+				if (next == -1 || due - now < next)
+					next = due - now;
+				break;
+			}
+			conns_close(q->head);
+			if (i == CONN_SILENT)
+				silent_closed++;
+		}
 	}
-	return -1;
+	conns_log_silent(now);
+	/* A count not yet logged is logged when its quiet time is over. */
+	if (silent_closed > 0 && (next == -1 || silent_log_at_ms - now < next))
+		next = silent_log_at_ms - now;
+	return (int)next;
 }
 
-/* Close every idle connection (the child stops). */
+/* Close every waiting connection (the child stops). */
 void
 conns_close_all(void)
 {
 	int	 i;
 
 	for (i = 0; i < nslots; i++)
-		if (conns[i].fd != -1 && conns[i].idle)
+		if (conns[i].fd != -1 && conns[i].list >= 0)
 			conns_close(i);
 }

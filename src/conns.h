@@ -1,6 +1,7 @@
 /*
- * The connections a child keeps between requests: slots, the LRU list,
- * room (--max-conns) and idle timeouts (--idle-timeout).
+ * The connections a child keeps between requests, and new ones that have
+ * sent nothing yet: slots, the lists, room (--max-conns) and timeouts
+ * (--idle-timeout, --io-timeout).
  */
 #ifndef CONNS_H
 #define CONNS_H
@@ -13,12 +14,13 @@
 #define CONNS_KEPT		0
 #define CONNS_KEPT_NEW		1
 
-void	conns_init(int, int, int);
+void	conns_init(int, int, int, int);
 int	conns_add(int);
 int	conns_fd(int);
 void	conns_take(int);
 void	conns_forget(int);
 int	conns_keep(int);
+int	conns_wait_silent(int);
 int	conns_expire(void);
 void	conns_close_all(void);
 

@@ -645,8 +645,9 @@ worker_let_signals_in(void)
  * faster, the peer was refused).  One wait on the whole set, one event at
  * a time: epoll hands out ready connections in turn, so one that always
  * has the next request ready cannot keep the others waiting.  A new
- * connection is served at once: nginx sends its request right after
- * connecting, and the wait set only grows by connections nginx keeps.
+ * connection is served at once if its first bytes are there, as they are
+ * from nginx, which sends its request right after connecting; one that
+ * has sent nothing yet joins the wait set (conns_wait_silent).
  */
 static int
 worker_connection(void)
@@ -695,6 +696,16 @@ worker_connection(void)
 		return -1;
 	}
 	record_reset(slot, fd);
+	/*
+	 * nginx sends its request as it connects, so the bytes are normally
+	 * here.  A peer that has sent nothing yet waits in the wait set like
+	 * a kept connection, for at most --io-timeout: silent connections
+	 * must not hold the child, however many there are.
+	 */
+	if (!accept_has_bytes(fd)) {
+		conns_wait_silent(slot);
+		return -1;
+	}
 	return slot;
 }
 
@@ -709,6 +720,8 @@ worker_connection(void)
  * - epoll_pwait: the idle wait on the listener and the kept connections,
  *   the one place the stop signals are let in; see the top of this file.
  * - accept4 (accept.c); not on a kept connection.  No libfcgi keeper poll.
+ * - recvfrom with MSG_PEEK, once per new connection (accept_has_bytes):
+ *   has the peer sent anything yet?
  * - epoll_ctl, once per connection nginx keeps (conns.c).
  * - setsockopt for the read timeout of a unix connection (accept.c); a
  *   TCP connection inherits its timeouts from the listener.
@@ -868,7 +881,8 @@ worker_init(const struct worker_config *cfg)
 	accept_init(&ctx.accept);
 	worker_wait_init(cfg->listen_fd);
 	ctx.pending = -1;
-	conns_init(cfg->max_conns, cfg->idle_timeout_sec, ctx.wait_fd);
+	conns_init(cfg->max_conns, cfg->idle_timeout_sec, cfg->io_timeout_sec,
+	    ctx.wait_fd);
 	/* The listen queue, for the status page: read before the sandbox. */
 	if (cfg->status_path != NULL)
 		queue_init(cfg->listen_fd);

@@ -1,14 +1,16 @@
 #!/bin/sh
-# --io-timeout: a peer that stalls holds a child for at most that long.
-# With --io-timeout 1 and a single child, a silent connection, half a
-# record header, half the params, half a body, and a peer that never reads
-# a 1 MiB response each give the child back within 2 s (a request through
-# nginx is answered while the stalled one still waits), with a log line; a
-# silent
-# peer and half a body on TCP too, whose connections inherit the read
+# --io-timeout: a peer that stalls holds a child for at most that long,
+# and one that sends nothing holds it not at all.  With --io-timeout 1 and
+# a single child: half a record header, half the params, half a body, and
+# a peer that never reads a 1 MiB response each give the child back
+# within 2 s (a request through nginx is answered while the stalled one
+# still waits), with a log line; 20 connections that send nothing do not
+# delay a request through nginx at all (under 1 s, where each used to
+# cost libfcgi's 2 s), and are closed after 1 s with one log line.  Half
+# a body and silent peers on TCP too, whose connections inherit the read
 # timeout from the listener (loopback TCP buffers would swallow a whole
-# unread response, so that case stays on the unix socket); and a
-# SIGHUP reaches a child stuck on a stalled peer within the timeout.
+# unread response, so that case stays on the unix socket); and a SIGHUP
+# reaches a child stuck on a stalled peer within the timeout.
 . "$top_srcdir/tests/lib.sh"
 require NGINX
 require CURL
@@ -45,8 +47,39 @@ stall() {
 	pass "$2: child given back after $_took ms, logged"
 }
 
+# silent ADDRESS CASE: 20 peers connect, send nothing and wait for 8 s; a
+# request is answered within 1 s all the same, and the worker closes the
+# 20 after 1 s (--io-timeout), with a log line.
+silent() {
+	_start=$(now_ms)
+	_silent=
+	for _i in $(seq 20); do
+		"$FCGI_RAW" -t 8 -r "$tmp/$2.$_i.rep" "$1" "$tmp/silent-reading.script" >/dev/null 2>&1 &
+		_silent="$_silent $!"
+		track_pid "$!"
+	done
+	sleep 0.2
+	case $1 in
+	/*)	_got=$(http --max-time 5 --data "after $2" http://localhost/) ;;
+	*)	_got=$(fcgi_post "$1" "after $2") ;;
+	esac || fail "$2: the next request got no answer: $(cat "$tmp/worker.log")"
+	_took=$(( $(now_ms) - _start ))
+	[ "$_got" = "$(echo "AFTER $2" | tr a-z A-Z)" ] || fail "$2: next client got '$_got'"
+	[ "$_took" -lt 1000 ] || fail "$2: 20 silent peers delayed the next client: $_took ms"
+	wait_until 5 grep -q 'new connections that sent nothing for 1 s (--io-timeout)' "$tmp/worker.log" ||
+	    fail "$2: no log line of silent connections closed: $(cat "$tmp/worker.log")"
+	# shellcheck disable=SC2086
+	{ wait $_silent; } 2>/dev/null
+	_closed=$(( $(now_ms) - _start ))
+	[ "$_closed" -lt 4500 ] && ! grep -L '^eof' "$tmp/$2".*.rep | grep -q . ||
+	    fail "$2: the silent peers were not all closed by the worker within 4.5 s ($_closed ms)"
+	pass "$2: 20 silent peers, the next request answered after $_took ms, all closed after $_closed ms, logged"
+}
+
 begin='begin 1\nparams 1 REQUEST_METHOD=POST CONTENT_LENGTH=100\nparams-end 1\n'
-printf 'pause 5000\n' >"$tmp/silent.script"
+# Sends nothing, but reads until the worker closes the connection (or
+# its -t of 8 s).
+printf '# nothing\n' >"$tmp/silent-reading.script"
 printf 'raw hex:0101\npause 5000\n' >"$tmp/half-header.script"
 printf 'begin 1\nrecord 1 4 1 100 0 hex:0e03434f4e54454e\npause 5000\n' >"$tmp/half-params.script"
 printf "${begin}stdin 1 only-a-third-of-the-body\npause 5000\n" >"$tmp/half-body.script"
@@ -58,7 +91,7 @@ start "$sock"
 deploy_server_conf "$sock"
 render_nginx_conf "$tmp/server.conf"
 start_nginx
-stall "$sock" silent 'no complete request header or params for 1 s'
+silent "$sock" silent
 stall "$sock" half-header 'no complete request header or params for 1 s'
 stall "$sock" half-params 'no complete request header or params for 1 s'
 stall "$sock" half-body 'no more of the body for 1 s after 24 bytes'
@@ -66,11 +99,10 @@ stall "$sock" unread-response 'read none of it for 1 s (--io-timeout)'
 stop_worker
 
 cp "$tmp/half-body.script" "$tmp/tcp-half-body.script"
-cp "$tmp/silent.script" "$tmp/tcp-silent.script"
 port=$(free_port)
 start "127.0.0.1:$port"
 stall "127.0.0.1:$port" tcp-half-body 'no more of the body for 1 s'
-stall "127.0.0.1:$port" tcp-silent 'no complete request header or params for 1 s'
+silent "127.0.0.1:$port" tcp-silent
 stop_worker
 
 # SIGHUP while the only child is stuck on a stalled peer: replaced within
