@@ -5,13 +5,15 @@
 # the pools' CPU time per request, and their ratios.  A benchmark that
 # prints figures, not a test.
 #
-#   tests/bench/cost.sh sandbox|status [-b BUILDDIR] [-r ROUNDS]
-#                       [-d SECONDS] [-c CONNS] [-s BYTES] [-n CHILDREN]
+#   tests/bench/cost.sh sandbox|status|build OTHER-BUILDDIR [-b BUILDDIR]
+#                       [-r ROUNDS] [-d SECONDS] [-c CONNS] [-s BYTES]
+#                       [-n CHILDREN]
 #
 # sandbox: the children's seccomp filter, on as deployed, off with
 # --no-sandbox.  status: the shared scoreboard that --status-path turns
 # on (every request counted; the page itself is not requested), off
-# without the option.
+# without the option.  build: a change, "on" the binary of BUILDDIR and
+# "off" that of OTHER-BUILDDIR (say, a build of the commit before it).
 #
 # Defaults: the current directory, 5 rounds of 3 s, 8 connections,
 # 128-byte POSTs, as many children per pool as CPUs.  Each round runs
@@ -26,7 +28,9 @@ feature=${1:-}
 case $feature in
 sandbox) on_opts=; off_opts=--no-sandbox ;;
 status) on_opts="--status-path /status"; off_opts= ;;
-*) echo "usage: $0 sandbox|status [options]; see --help" >&2; exit 2 ;;
+build) other=${2:?build needs the other build directory}; shift
+	on_opts=; off_opts= ;;
+*) echo "usage: $0 sandbox|status|build OTHER-BUILDDIR [options]; see --help" >&2; exit 2 ;;
 esac
 shift
 builddir=.
@@ -44,7 +48,7 @@ while [ $# -gt 0 ]; do
 	-s) size=${2:?-s needs bytes}; shift ;;
 	-n) children=${2:?-n needs a number}; shift ;;
 	-h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-	*) echo "usage: $0 sandbox|status [-b BUILDDIR] [-r ROUNDS] [-d SECONDS] [-c CONNS] [-s BYTES] [-n CHILDREN]" >&2
+	*) echo "usage: $0 sandbox|status|build OTHER-BUILDDIR [-b BUILDDIR] [-r ROUNDS] [-d SECONDS] [-c CONNS] [-s BYTES] [-n CHILDREN]" >&2
 	   exit 2 ;;
 	esac
 	shift
@@ -57,6 +61,12 @@ require NGINX
 require CURL
 require WRK
 need_built "$WORKER"
+off_worker=$WORKER
+if [ "$feature" = build ]; then
+	off_worker=$(cd "$other" && pwd)/src/upcase-fcgi
+	need_built "$off_worker"
+	off_opts="the build in $other"
+fi
 [ "$feature" != sandbox ] || grep -q '^#define HAVE_SECCOMP 1' "$top_builddir/config.h" ||
     fail "$top_builddir is built without libseccomp: there is no sandbox to measure"
 : "${children:=$(nproc)}"
@@ -66,9 +76,11 @@ make_bodies "$size"
 
 # The two pools: "on" with the feature, "off" without.
 start_pool() {
-	eval "_extra=\$${1}_opts"
+	_bin=$WORKER _extra=$on_opts
+	[ "$1" = on ] || _bin=$off_worker _extra=$off_opts
+	[ "$feature" != build ] || _extra=
 	# shellcheck disable=SC2086
-	"$WORKER" -f -c "$children" -s "$tmp/$1.sock" -M 0666 $as_user $_extra \
+	"$_bin" -f -c "$children" -s "$tmp/$1.sock" -M 0666 $as_user $_extra \
 	    >"$tmp/$1.log" 2>&1 &
 	eval "pool_$1=$!"
 	track_pid "$!"
