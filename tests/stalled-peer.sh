@@ -23,6 +23,18 @@ start() { start_worker_on "$1" -c 1 -m 2M --io-timeout 1; }
 # now_ms: wall clock in milliseconds.
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# next_request ADDRESS CASE: a request through nginx (unix socket) or
+# straight to ADDRESS (TCP) gets its answer; sets _took, the ms since
+# $_start.
+next_request() {
+	case $1 in
+	/*)	_got=$(http --max-time 5 --data "after $2" http://localhost/) ;;
+	*)	_got=$(fcgi_post "$1" "after $2") ;;
+	esac || fail "$2: the next request got no answer: $(cat "$tmp/worker.log")"
+	_took=$(( $(now_ms) - _start ))
+	[ "$_got" = "$(echo "AFTER $2" | tr a-z A-Z)" ] || fail "$2: next client got '$_got'"
+}
+
 # stall ADDRESS CASE LOG-PATTERN: run the script $tmp/CASE.script, which
 # stalls for 5 s, in the background; a second client must be answered
 # within 2.5 s of the stall's start (so the one child was given back), and
@@ -33,12 +45,7 @@ stall() {
 	_stalled=$!
 	track_pid "$_stalled"
 	sleep 0.2
-	case $1 in
-	/*)	_got=$(http --max-time 5 --data "after $2" http://localhost/) ;;
-	*)	_got=$(fcgi_post "$1" "after $2") ;;
-	esac || fail "$2: the next request got no answer: $(cat "$tmp/worker.log")"
-	_took=$(( $(now_ms) - _start ))
-	[ "$_got" = "$(echo "AFTER $2" | tr a-z A-Z)" ] || fail "$2: next client got '$_got'"
+	next_request "$1" "$2"
 	[ "$_took" -lt 2500 ] || fail "$2: the next client waited $_took ms"
 	kill -0 "$_stalled" 2>/dev/null || fail "$2: the stalled client ended early; the test proves nothing"
 	grep -q "$3" "$tmp/worker.log" || fail "$2: no log line '$3': $(cat "$tmp/worker.log")"
@@ -59,12 +66,7 @@ silent() {
 		track_pid "$!"
 	done
 	sleep 0.2
-	case $1 in
-	/*)	_got=$(http --max-time 5 --data "after $2" http://localhost/) ;;
-	*)	_got=$(fcgi_post "$1" "after $2") ;;
-	esac || fail "$2: the next request got no answer: $(cat "$tmp/worker.log")"
-	_took=$(( $(now_ms) - _start ))
-	[ "$_got" = "$(echo "AFTER $2" | tr a-z A-Z)" ] || fail "$2: next client got '$_got'"
+	next_request "$1" "$2"
 	[ "$_took" -lt 1000 ] || fail "$2: 20 silent peers delayed the next client: $_took ms"
 	wait_until 5 grep -q 'new connections that sent nothing for 1 s (--io-timeout)' "$tmp/worker.log" ||
 	    fail "$2: no log line of silent connections closed: $(cat "$tmp/worker.log")"
