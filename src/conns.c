@@ -325,6 +325,8 @@ conns_expire(void)
 	long long		 now, due, next = -1;
 	int			 i;
 
+	if (conns_waiting() == 0 && silent_closed == 0)
+		return -1;
 	now = clock_now_ms();
 	for (i = 0; i < CONN_LISTS; i++) {
 		q = &lists[i];
