@@ -351,6 +351,21 @@ conns_expire(void)
 	return (int)next;
 }
 
+/* Close the idle kept connections; the silent ones stay. */
+void
+conns_close_kept(void)
+{
+	while (lists[CONN_KEPT].head >= 0)
+		conns_close(lists[CONN_KEPT].head);
+}
+
+/* How many new connections wait for their first bytes. */
+int
+conns_silent(void)
+{
+	return lists[CONN_SILENT].count;
+}
+
 /* Close every waiting connection (the child stops). */
 void
 conns_close_all(void)

@@ -22,6 +22,8 @@ void	conns_forget(int);
 int	conns_keep(int);
 int	conns_wait_silent(int);
 int	conns_expire(void);
+void	conns_close_kept(void);
+int	conns_silent(void);
 void	conns_close_all(void);
 
 #endif

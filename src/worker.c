@@ -87,6 +87,13 @@ struct arena_stats { unsigned long overflows; size_t high_water; };
  */
 #define WORKER_TIMER_SLACK_MS	100
 /*
+ * How long an exiting child waits for the first bytes of connections it
+ * accepted before they had sent any (worker_finish_silent): a web server
+ * sends its request as it connects, so this is only ever waited in full
+ * for peers that are not one.
+ */
+#define WORKER_SILENT_GRACE_MS	1000
+/*
  * Body buffer bytes a child always keeps resident (worker_trim): above
  * the default -m of 1M and its answer of up to 1.5M, so that with the
  * default limit no request ever pays for trimming.
@@ -905,7 +912,8 @@ worker_init(const struct worker_config *cfg)
  * listening socket, so that a stop loses none of them, until the queue is
  * empty or drain_ms have passed (the master kills at -T).  A kept
  * connection is closed after its request: the web server opens a new one
- * to a server that is not stopping.
+ * to a server that is not stopping.  One that has sent nothing yet waits
+ * with the others for worker_finish_silent.
  */
 static void
 worker_drain(void)
@@ -913,16 +921,54 @@ worker_drain(void)
 	long long	 end = clock_now_ms() + ctx.cfg->drain_ms;
 	int		 fd, slot;
 
-	conns_close_all();
+	conns_close_kept();
 	while (clock_now_ms() < end) {
 		if ((fd = accept_next()) == ACCEPT_NONE)
 			break;
 		if (fd < 0 || (slot = conns_add(fd)) == -1)
 			continue;
-		arena_rewind();
 		record_reset(slot, fd);
+		if (!accept_has_bytes(fd)) {
+			conns_wait_silent(slot);
+			continue;
+		}
+		arena_rewind();
 		worker_request(slot);
-		conns_close_all();
+		conns_close_kept();
+	}
+}
+
+/*
+ * The child is about to exit.  A new connection that had sent nothing
+ * when it was accepted is, as a rule, a web server's whose request is on
+ * its way: closing it would fail that request.  Give such connections
+ * WORKER_SILENT_GRACE_MS (or --io-timeout, if shorter) to send it, serve
+ * each that does, and leave the rest to conns_close_all.  No more
+ * connections are accepted meanwhile.
+ */
+static void
+worker_finish_silent(void)
+{
+	struct epoll_event	 ev;
+	long long		 end, left;
+	int			 grace = WORKER_SILENT_GRACE_MS, slot;
+
+	if (conns_silent() == 0)
+		return;
+	if (ctx.cfg->io_timeout_sec > 0 &&
+	    ctx.cfg->io_timeout_sec * 1000 < grace)
+		grace = ctx.cfg->io_timeout_sec * 1000;
+	conns_close_kept();
+	epoll_ctl(ctx.wait_fd, EPOLL_CTL_DEL, ctx.cfg->listen_fd, NULL);
+	end = clock_now_ms() + grace;
+	while (conns_silent() > 0 && (left = end - clock_now_ms()) > 0) {
+		if (epoll_wait(ctx.wait_fd, &ev, 1, (int)left) != 1)
+			continue;
+		slot = (int)ev.data.u32;
+		conns_take(slot);
+		arena_rewind();
+		worker_request(slot);
+		conns_close_kept();
 	}
 }
 
@@ -945,6 +991,7 @@ worker_main(void *arg)
 		ctx.served += worker_once();
 	if (worker_draining)
 		worker_drain();
+	worker_finish_silent();
 	/* Kept connections would otherwise wait for nginx's timeout. */
 	conns_close_all();
 	_exit(0);

@@ -6,7 +6,8 @@
 # within 2 s (a request through nginx is answered while the stalled one
 # still waits), with a log line; 20 connections that send nothing do not
 # delay a request through nginx at all (under 1 s, where each used to
-# cost libfcgi's 2 s), and are closed after 1 s with one log line.  Half
+# cost libfcgi's 2 s), and are closed after 1 s with one log line (on
+# TCP, after the kernel's deferral of 1 s as well).  Half
 # a body and silent peers on TCP too, whose connections inherit the read
 # timeout from the listener (loopback TCP buffers would swallow a whole
 # unread response, so that case stays on the unix socket); and a SIGHUP
