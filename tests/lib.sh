@@ -300,6 +300,20 @@ open_fds() { for _p; do ls "/proc/$_p/fd"; done | wc -l; }
 # fds_above N PID...: together they hold more than N fds.
 fds_above() { _n=$1; shift; [ "$(open_fds "$@")" -gt "$_n" ]; }
 
+# busy_children PID N: at least N children of PID are busy, that is, not
+# waiting in epoll.  (Taking a connection is not enough: a child may park
+# one that has sent nothing yet and go on waiting.)
+busy_children() {
+	_busy=0
+	for _c in $(children_of "$1"); do
+		case $(cat "/proc/$_c/wchan" 2>/dev/null) in
+		''|*epoll*) ;;
+		*) _busy=$((_busy + 1)) ;;
+		esac
+	done
+	[ "$_busy" -ge "$2" ]
+}
+
 # free_port: print a TCP port that nothing listens on, on any address
 # (checked with ss; the caller binds it at once).
 free_port() {

@@ -222,18 +222,14 @@ pass "a 1 MB answer nobody read for --io-timeout counts as not delivered, not ok
 # stall (--io-timeout 2), 5 more connections queue behind them; the
 # master samples the queue each second.
 clients=
-pool=$(children_of "$worker_pid")
-# shellcheck disable=SC2086
-idle_fds=$(open_fds $pool)
 for i in 1 2; do
 	printf 'begin 1\nparams 1 CONTENT_LENGTH=10\nparams-end 1\nstdin 1 ab\npause 2600\nclose\n' |
 	    "$FCGI_RAW" -t 10 "$sock" >/dev/null 2>&1 &
 	clients="$clients $!"
+	# One at a time, so that each goes to a child of its own.
+	wait_until 5 busy_children "$worker_pid" "$i" ||
+	    fail "stalling body $i: not $i busy children"
 done
-# shellcheck disable=SC2086
-wait_until 5 fds_above $((idle_fds + 1)) $pool ||
-    fail "the two stalling bodies were not taken by the children"
-sleep 0.3
 for i in 1 2 3 4 5; do
 	printf 'begin 1\nparams 1 CONTENT_LENGTH=2\nparams-end 1\nstdin 1 ok\nstdin-end 1\nexpect-end 1\n' |
 	    "$FCGI_RAW" -t 10 -r "$tmp/queued.$i.rep" "$sock" >"$tmp/queued.$i" &

@@ -72,8 +72,6 @@ pass "SIGTERM with 1 busy child and 5 queued requests: all 6 answered, new conne
 
 # Behind nginx, whose kept connections a draining child must not wait on.
 start_worker "$sock" -c 2 -T 10
-children=$(children_of "$worker_pid")
-idle=$(open_fds $children)
 deploy_server_conf "$sock"
 render_nginx_conf "$tmp/server.conf"
 start_nginx
@@ -87,8 +85,10 @@ for s in 1 2; do
 	} | fcgi_client "$sock" REQUEST_METHOD=POST CONTENT_LENGTH=23 >"$tmp/slow$s.out" 2>&1 &
 	slows="$slows $!"
 	track_pid "$!"
+	# One at a time, so that each goes to a child of its own.
+	wait_until 10 busy_children "$worker_pid" "$s" ||
+	    fail "slow request $s: not $s busy children"
 done
-wait_until 10 fds_above $((idle + 1)) $children || fail "the children did not take both slow requests"
 queued=
 for i in 1 2 3 4 5; do
 	http -o "$tmp/n$i.out" -w '%{http_code}' --data "through nginx $i" http://upcase/ >"$tmp/n$i.code" 2>&1 &
