@@ -647,6 +647,31 @@ worker_let_signals_in(void)
 }
 
 /*
+ * A connection just accepted: its slot, if its request can be served now,
+ * else -1.  nginx sends its request as it connects, so the bytes are
+ * normally here; a peer that has sent nothing yet waits in the wait set
+ * like a kept connection, for at most --io-timeout (conns_wait_silent):
+ * silent connections must not hold the child, however many there are.
+ */
+static int
+worker_admit(int fd)
+{
+	int	 slot;
+
+	if ((slot = conns_add(fd)) == -1) {
+		/* Cannot happen: a slot is always free for one in service. */
+		close(fd);
+		return -1;
+	}
+	record_reset(slot, fd);
+	if (!accept_has_bytes(fd)) {
+		conns_wait_silent(slot);
+		return -1;
+	}
+	return slot;
+}
+
+/*
  * The next connection with a request to serve, as a slot (conns.c), or -1
  * when there is none yet (a stop signal, a timeout, another child was
  * faster, the peer was refused).  One wait on the whole set, one event at
@@ -697,23 +722,7 @@ worker_connection(void)
 	if (fd < 0)
 		return -1;
 	scoreboard_accepted();
-	if ((slot = conns_add(fd)) == -1) {
-		/* Cannot happen: a slot is always free for one in service. */
-		close(fd);
-		return -1;
-	}
-	record_reset(slot, fd);
-	/*
-	 * nginx sends its request as it connects, so the bytes are normally
-	 * here.  A peer that has sent nothing yet waits in the wait set like
-	 * a kept connection, for at most --io-timeout: silent connections
-	 * must not hold the child, however many there are.
-	 */
-	if (!accept_has_bytes(fd)) {
-		conns_wait_silent(slot);
-		return -1;
-	}
-	return slot;
+	return worker_admit(fd);
 }
 
 /*
@@ -729,7 +738,8 @@ worker_connection(void)
  * - accept4 (accept.c); not on a kept connection.  No libfcgi keeper poll.
  * - recvfrom with MSG_PEEK, once per new connection (accept_has_bytes):
  *   has the peer sent anything yet?
- * - epoll_ctl, once per connection nginx keeps (conns.c).
+ * - epoll_ctl, once per connection nginx keeps, or that has sent nothing
+ *   yet (conns.c).
  * - setsockopt for the read timeout of a unix connection (accept.c); a
  *   TCP connection inherits its timeouts from the listener.
  * - read: libfcgi's reader, 8 KiB at a time.  Its size is fixed in
@@ -925,13 +935,8 @@ worker_drain(void)
 	while (clock_now_ms() < end) {
 		if ((fd = accept_next()) == ACCEPT_NONE)
 			break;
-		if (fd < 0 || (slot = conns_add(fd)) == -1)
+		if (fd < 0 || (slot = worker_admit(fd)) == -1)
 			continue;
-		record_reset(slot, fd);
-		if (!accept_has_bytes(fd)) {
-			conns_wait_silent(slot);
-			continue;
-		}
 		arena_rewind();
 		worker_request(slot);
 		conns_close_kept();
