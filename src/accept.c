@@ -106,12 +106,11 @@ accept_first_refusal(uint32_t h, uint32_t now_sec)
 	}
 	for (i = 0; i < 2; i++) {
 		seen = __atomic_load_n(w[i], __ATOMIC_RELAXED);
-		if ((uint32_t)seen > now_sec)
-			continue;		/* another peer's window */
-		if (__atomic_compare_exchange_n(w[i], &seen, mine, 0,
-		    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-			return 1;
-		/* Another child was faster: with this peer, or another. */
+		while ((uint32_t)seen <= now_sec)
+			if (__atomic_compare_exchange_n(w[i], &seen, mine, 0,
+			    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+				return 1;
+		/* Taken, maybe by another child just now: this peer? */
 		if ((uint32_t)(seen >> 32) == h)
 			return 0;
 	}
