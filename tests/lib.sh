@@ -314,12 +314,22 @@ busy_children() {
 	[ "$_busy" -ge "$2" ]
 }
 
-# free_port: print a TCP port that nothing listens on, on any address
-# (checked with ss; the caller binds it at once).
+# free_port: print a TCP port that no socket uses, on any address and in
+# any state (checked with ss; the caller binds it at once).  It is taken
+# below the kernel's ephemeral range (ip_local_port_range), where the
+# client side of another test's connections cannot take it first: a
+# connected socket on the port makes bind fail even with SO_REUSEADDR.
 free_port() {
+	read -r _lo _hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null ||
+	    _lo=32768 _hi=60999
+	if [ "$_lo" -gt 12000 ]; then
+		_base=10000 _span=$((_lo - 10000))
+	else
+		_base=$((_hi + 1)) _span=$((65535 - _hi))
+	fi
 	for _ in $(seq 50); do
-		_port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
-		[ -z "$(ss -Hltn "sport = :$_port")" ] && { echo "$_port"; return 0; }
+		_port=$(( _base + $(od -An -N2 -tu2 /dev/urandom) % _span ))
+		[ -z "$(ss -Htan "sport = :$_port")" ] && { echo "$_port"; return 0; }
 	done
 	fail "no free TCP port found"
 }

@@ -64,8 +64,8 @@ server() {
 	} >"$tmp/$1.sed"
 	sed -f "$tmp/$1.sed" "$conf"
 }
-port_shipped=$(pick_port) || fail "no free port"
-port_default=$(pick_port) || fail "no free port"
+port_shipped=$(free_port) || fail "no free port"
+port_default=$(free_port) || fail "no free port"
 [ "$port_shipped" != "$port_default" ] || port_default=$((port_shipped + 1))
 {
 	server shipped "$port_shipped"

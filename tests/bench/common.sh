@@ -6,7 +6,7 @@
 #
 # It finds the source and build trees, the tools (a variable already set,
 # such as NGINX=..., wins), sources tests/lib.sh, and defines log,
-# awk_median, pick_port, need_built, make_bodies, size_name, and bench_location and
+# awk_median, need_built, make_bodies, size_name, and bench_location and
 # bench_server, the nginx configuration in front of the responders.
 
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
@@ -39,20 +39,6 @@ function median(list,   a, n, i, j, t) {
 }
 '
 
-
-# A free port on 127.0.0.1, as far as ss can tell.
-pick_port() {
-	for _ in $(seq 50); do
-		_p=$(awk 'BEGIN { srand(); printf "%d", 20000 + rand() * 40000 }')
-		_p=$((_p + $$ % 1000))
-		if ! ss -Htln "sport = :$_p" 2>/dev/null | grep -q .; then
-			echo "$_p"
-			return 0
-		fi
-		sleep 0.01
-	done
-	return 1
-}
 
 # need_built FILE...: these files of the build must be there (programs
 # executable); nothing is built here.

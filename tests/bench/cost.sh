@@ -117,7 +117,7 @@ run() {
 	    tr '\n' ' ' | awk -v t=$((_t1 - _t0)) 'NF >= 4 { print $1, $2, $3 + $4, t }'
 }
 
-HTTP_PORT=$(pick_port) || fail "no free port found"
+HTTP_PORT=$(free_port) || fail "no free port found"
 HTTP_LISTEN=127.0.0.1:$HTTP_PORT
 {
 	echo "server {"

@@ -94,7 +94,7 @@ find_fastcgi_params
 
 # Bodies stay in memory on both sides (no temp files to time).
 start_bench_nginx() {
-	HTTP_PORT=$(pick_port) || fail "no free port found"
+	HTTP_PORT=$(free_port) || fail "no free port found"
 	HTTP_LISTEN=127.0.0.1:$HTTP_PORT
 	: >"$tmp/server.conf"
 	_keep=

@@ -59,7 +59,7 @@ wait_until 10 count_children "$worker_pid" "$children" ||
     fail "the worker did not start $children children"
 kids_start=$(children_of "$worker_pid" | sort | tr '\n' ' ')
 
-HTTP_LISTEN=127.0.0.1:$(pick_port) || fail "no free port found"
+HTTP_LISTEN=127.0.0.1:$(free_port) || fail "no free port found"
 deploy_server_conf "$tmp/fcgi.sock"
 render_nginx_conf "$tmp/server.conf"
 sed -i 's/^error_log \(.*\) info;/error_log \1 warn;/' "$tmp/nginx.conf"
