@@ -28,6 +28,12 @@
 
 /* Lines about closing connections for room: at most one per this long. */
 #define CONNS_LOG_MS		10000
+/*
+ * A silent connection younger than this is never closed for room: the
+ * web server that made it sends its request as it connects, so only a
+ * peer that is not one stays silent longer.
+ */
+#define CONNS_SILENT_OLD_MS	1000
 
 /*
  * The two lists a waiting connection is in, each oldest first: kept ones
@@ -235,7 +241,33 @@ conns_close_lru(void)
 }
 
 /*
- * Make room for one more waiting connection: close the oldest silent one,
+ * Close the oldest silent connection that has waited CONNS_SILENT_OLD_MS
+ * and still has no bytes: younger ones are as a rule a web server's whose
+ * request is on its way.  Returns 0, or -1 when there is none.
+ */
+static int
+conns_close_silent(void)
+{
+	long long	 now = clock_now_ms();
+	int		 slot, waiting;
+
+	for (slot = lists[CONN_SILENT].head; slot >= 0;
+	    slot = conns[slot].next) {
+		if (now - conns[slot].since_ms < CONNS_SILENT_OLD_MS)
+			return -1;	/* the rest are younger still */
+		if (ioctl(conns[slot].fd, FIONREAD, &waiting) == 0 &&
+		    waiting == 0)
+			break;
+	}
+	if (slot < 0)
+		return -1;
+	conns_close(slot);
+	silent_closed++;
+	return 0;
+}
+
+/*
+ * Make room for one more waiting connection: close an old silent one,
  * else the least recently used idle kept one.  Returns 0, or -1 when
  * neither can be closed.
  */
@@ -244,11 +276,8 @@ conns_make_room(void)
 {
 	if (conns_waiting() < max_kept)
 		return 0;
-	if (lists[CONN_SILENT].head >= 0) {
-		conns_close(lists[CONN_SILENT].head);
-		silent_closed++;
+	if (conns_close_silent() == 0)
 		return 0;
-	}
 	return conns_close_lru();
 }
 
@@ -285,18 +314,16 @@ conns_keep(int slot)
 /*
  * A new connection that has sent nothing yet: it waits in the wait set
  * like a kept one, so that it holds no child, until its first bytes come
- * (then worker.c serves it) or --io-timeout passes.  Returns 0, or -1 if
- * it was closed for lack of room.
+ * (then worker.c serves it) or --io-timeout passes.  Returns 0, or -1
+ * when there is no room for it (it stays in service: the caller serves it
+ * at once, waiting for its bytes).
  */
 int
 conns_wait_silent(int slot)
 {
 	conns_unlink(slot);
-	if (conns_make_room() == -1 || conns_watch(slot) == -1) {
-		conns_close(slot);
-		silent_closed++;
+	if (conns_make_room() == -1 || conns_watch(slot) == -1)
 		return -1;
-	}
 	conns_append(slot, CONN_SILENT);
 	return 0;
 }

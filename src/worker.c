@@ -664,10 +664,9 @@ worker_admit(int fd)
 		return -1;
 	}
 	record_reset(slot, fd);
-	if (!accept_has_bytes(fd)) {
-		conns_wait_silent(slot);
+	/* Without room to wait in, it is served at once, as it comes. */
+	if (!accept_has_bytes(fd) && conns_wait_silent(slot) == 0)
 		return -1;
-	}
 	return slot;
 }
 
