@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -210,23 +211,37 @@ conns_forget(int slot)
 }
 
 /*
- * Close the least recently used idle connection that has no bytes
- * waiting: one on which a request has begun is never closed for room.
- * Returns 0, or -1 when there is none.
+ * The oldest connection of list that has waited since before_ms or
+ * earlier and has no bytes waiting (one on which a request has begun is
+ * never closed for room), or -1.  Only when the slots are full, so at
+ * most a few calls per request then.
+ */
+static int
+conns_oldest_quiet(enum conn_list list, long long before_ms)
+{
+	int	 slot, waiting;
+
+	for (slot = lists[list].head; slot >= 0; slot = conns[slot].next) {
+		if (conns[slot].since_ms > before_ms)
+			return -1;	/* the rest are younger still */
+		if (ioctl(conns[slot].fd, FIONREAD, &waiting) == 0 &&
+		    waiting == 0)
+			return slot;
+	}
+	return -1;
+}
+
+/*
+ * Close the least recently used idle kept connection that has no bytes
+ * waiting.  Returns 0, or -1 when there is none.
  */
 static int
 conns_close_lru(void)
 {
 	long long	 now;
-	int		 slot, waiting;
+	int		 slot;
 
-	for (slot = lists[CONN_KEPT].head; slot >= 0; slot = conns[slot].next) {
-		/* Only when full, so at most a few calls per request then. */
-		if (ioctl(conns[slot].fd, FIONREAD, &waiting) == 0 &&
-		    waiting == 0)
-			break;
-	}
-	if (slot < 0)
+	if ((slot = conns_oldest_quiet(CONN_KEPT, LLONG_MAX)) < 0)
 		return -1;
 	conns_close(slot);
 	room_closed++;
@@ -248,18 +263,11 @@ conns_close_lru(void)
 static int
 conns_close_silent(void)
 {
-	long long	 now = clock_now_ms();
-	int		 slot, waiting;
+	int	 slot;
 
-	for (slot = lists[CONN_SILENT].head; slot >= 0;
-	    slot = conns[slot].next) {
-		if (now - conns[slot].since_ms < CONNS_SILENT_OLD_MS)
-			return -1;	/* the rest are younger still */
-		if (ioctl(conns[slot].fd, FIONREAD, &waiting) == 0 &&
-		    waiting == 0)
-			break;
-	}
-	if (slot < 0)
+	if (lists[CONN_SILENT].head < 0 ||
+	    (slot = conns_oldest_quiet(CONN_SILENT,
+	    clock_now_ms() - CONNS_SILENT_OLD_MS)) < 0)
 		return -1;
 	conns_close(slot);
 	silent_closed++;
